@@ -1,0 +1,52 @@
+# podpaths: every recipe calls a script in hack/, so each can also be run,
+# read and debugged on its own. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build the three services into _output/bin.
+	@hack/build.sh
+
+.PHONY: run
+run: build ## Run backend, sidecar and frontend on this machine, no cluster (Ctrl-C stops).
+	@hack/run.sh
+
+.PHONY: test
+test: ## Run every Go test with the race detector (what CI runs).
+	@hack/test.sh
+
+.PHONY: verify
+verify: ## gofmt, vet, tidy, linters, shellcheck, rendered manifests, nginx -t.
+	@hack/verify.sh
+
+.PHONY: bench
+bench: build ## Go benchmarks plus a short load run on loopback.
+	@hack/bench.sh
+
+.PHONY: images
+images: ## Build the images (services + offline nginx stand-in) into _output/images.
+	@hack/images.sh
+
+.PHONY: compose-up
+compose-up: images ## Run the suite under docker compose: http://127.0.0.1:8088
+	@hack/compose-plugin.sh
+	@hack/docker-engine.sh guard >/dev/null
+	@PODPATHS_TAG=$$(cat VERSION) docker compose up --detach --wait
+
+.PHONY: compose-down
+compose-down: ## Stop the compose suite, remove its volumes and the egress guard.
+	@docker compose down --volumes --remove-orphans
+	@hack/docker-engine.sh unguard
+
+.PHONY: compose-test
+compose-test: ## The compose smoke test: up, check every path through nginx, down.
+	@hack/compose-test.sh
+
+.PHONY: clean
+clean: ## Stop a Docker engine these scripts started and remove build output.
+	@hack/docker-engine.sh stop
+	rm -rf _output

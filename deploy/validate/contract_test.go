@@ -1,0 +1,466 @@
+package validate_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+
+	"github.com/podpaths/podpaths/deploy/validate"
+)
+
+// The names, ports and values below are the project's public interface (DESIGN.md section 4 and the contract):
+// docs, the lab CLI and the e2e tests depend on them.
+
+// TestServicesContract checks each Service of the kind overlay against the design.
+func TestServicesContract(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	tests := []struct {
+		name     string
+		typ      corev1.ServiceType
+		headless bool
+		port     int32
+		nodePort int32
+		affinity corev1.ServiceAffinity
+		selects  string
+	}{
+		{name: "backend", typ: corev1.ServiceTypeClusterIP, port: 8080, affinity: corev1.ServiceAffinityNone, selects: "backend"},
+		{name: "backend-headless", typ: corev1.ServiceTypeClusterIP, headless: true, port: 8080, affinity: corev1.ServiceAffinityNone, selects: "backend"},
+		{name: "backend-sticky", typ: corev1.ServiceTypeClusterIP, port: 8080, affinity: corev1.ServiceAffinityClientIP, selects: "backend"},
+		{name: "frontend", typ: corev1.ServiceTypeLoadBalancer, port: 80, affinity: corev1.ServiceAffinityNone, selects: "frontend"},
+		{name: "frontend-nodeport", typ: corev1.ServiceTypeNodePort, port: 80, nodePort: 30080, affinity: corev1.ServiceAffinityNone, selects: "frontend"},
+	}
+	if got := len(set.Services); got != len(tests) {
+		t.Errorf("kind overlay: %d Services, want %d", got, len(tests))
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			svc := service(set, tc.name)
+			if svc == nil {
+				t.Fatalf("Service %s missing", tc.name)
+			}
+			typ := svc.Spec.Type
+			if typ == "" {
+				typ = corev1.ServiceTypeClusterIP
+			}
+			affinity := svc.Spec.SessionAffinity
+			if affinity == "" {
+				affinity = corev1.ServiceAffinityNone
+			}
+			if len(svc.Spec.Ports) != 1 {
+				t.Fatalf("Service %s: %d ports, want 1", tc.name, len(svc.Spec.Ports))
+			}
+			p := svc.Spec.Ports[0]
+			got := fmt.Sprintf("type=%s headless=%v port=%s/%d target=%s nodePort=%d affinity=%s selects=%s",
+				typ, svc.Spec.ClusterIP == corev1.ClusterIPNone, p.Name, p.Port, p.TargetPort.String(), p.NodePort, affinity, svc.Spec.Selector[validate.LabelName])
+			want := fmt.Sprintf("type=%s headless=%v port=http/%d target=http nodePort=%d affinity=%s selects=%s",
+				tc.typ, tc.headless, tc.port, tc.nodePort, tc.affinity, tc.selects)
+			if got != want {
+				t.Errorf("Service %s:\n got %s\nwant %s", tc.name, got, want)
+			}
+		})
+	}
+}
+
+// TestWorkloadsContract checks the shape of both workloads: replicas, containers, ports and the wiring env.
+func TestWorkloadsContract(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	be, fe := backend(t, set), frontend(t, set)
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"backend replicas", fmt.Sprint(*be.Spec.Replicas), "3"},
+		{"backend serviceName", be.Spec.ServiceName, "backend-headless"},
+		{"backend containers", fmt.Sprint(names(be.Spec.Template.Spec.Containers)), "[backend sidecar]"},
+		{"backend ports", ports(be.Spec.Template.Spec.Containers), "backend:http=8080,admin=9090 sidecar:sidecar-admin=9091"},
+		{"frontend replicas", fmt.Sprint(*fe.Spec.Replicas), "2"},
+		{"frontend containers", fmt.Sprint(names(fe.Spec.Template.Spec.Containers)), "[nginx frontend]"},
+		{"frontend ports", ports(fe.Spec.Template.Spec.Containers), "nginx:http=8080 frontend:admin=9090"},
+		{"frontend sticky", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_STICKY_SERVICE"), "backend-sticky"},
+		{"frontend headless", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_HEADLESS_SERVICE"), "backend-headless"},
+		{"frontend backend service", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_BACKEND_SERVICE"), "backend"},
+		{"frontend app addr", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_APP_ADDR"), "127.0.0.1:3000"},
+		{"backend sidecar addr", envOf(t, be.Spec.Template.Spec.Containers, "backend", "PODPATHS_SIDECAR_ADDR"), "127.0.0.1:9000"},
+		{"sidecar app addr", envOf(t, be.Spec.Template.Spec.Containers, "sidecar", "PODPATHS_APP_ADDR"), "127.0.0.1:9000"},
+		{"nginx backend host", envOf(t, fe.Spec.Template.Spec.Containers, "nginx", "PODPATHS_BACKEND_HOST"), "backend.podpaths.svc.cluster.local"},
+		{"nginx resolvers", envOf(t, fe.Spec.Template.Spec.Containers, "nginx", "NGINX_ENTRYPOINT_LOCAL_RESOLVERS"), "1"},
+		{"nginx envsubst filter", envOf(t, fe.Spec.Template.Spec.Containers, "nginx", "NGINX_ENVSUBST_FILTER"), "^(PODPATHS_|NGINX_LOCAL_RESOLVERS)"},
+		{"nginx backend port", envOf(t, fe.Spec.Template.Spec.Containers, "nginx", "PODPATHS_BACKEND_PORT"), "8080"},
+		{"nginx image", container(t, fe.Spec.Template.Spec.Containers, "nginx").Image, "nginxinc/nginx-unprivileged:1.28.0-alpine"},
+		{"nginx uid", fmt.Sprint(*container(t, fe.Spec.Template.Spec.Containers, "nginx").SecurityContext.RunAsUser), "101"},
+		{"nginx mounts", mounts(container(t, fe.Spec.Template.Spec.Containers, "nginx")), "/etc/nginx/templates(ro) /etc/nginx/conf.d /tmp"},
+		{"nginx preStop sleep", preStopSleep(container(t, fe.Spec.Template.Spec.Containers, "nginx")), "5"},
+		{"nginx templates mounted", configMapItems(fe.Spec.Template.Spec.Volumes, "nginx-templates"), "default.conf.template=>default.conf.template"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.got != tc.want {
+				t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
+			}
+		})
+	}
+}
+
+func ports(cs []corev1.Container) string {
+	var parts []string
+	for _, c := range cs {
+		var ps []string
+		for _, p := range c.Ports {
+			ps = append(ps, fmt.Sprintf("%s=%d", p.Name, p.ContainerPort))
+		}
+		parts = append(parts, c.Name+":"+strings.Join(ps, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func envOf(t *testing.T, cs []corev1.Container, containerName, name string) string {
+	t.Helper()
+	v, ok := env(container(t, cs, containerName), name)
+	if !ok {
+		return "<unset>"
+	}
+	return v
+}
+
+func mounts(c *corev1.Container) string {
+	var out []string
+	for _, m := range c.VolumeMounts {
+		if m.ReadOnly {
+			out = append(out, m.MountPath+"(ro)")
+			continue
+		}
+		out = append(out, m.MountPath)
+	}
+	return strings.Join(out, " ")
+}
+
+// configMapItems describes which keys of a ConfigMap volume are mounted under which file names.
+func configMapItems(vols []corev1.Volume, name string) string {
+	for _, v := range vols {
+		if v.Name != name || v.ConfigMap == nil {
+			continue
+		}
+		var out []string
+		for _, it := range v.ConfigMap.Items {
+			out = append(out, it.Key+"=>"+it.Path)
+		}
+		return strings.Join(out, " ")
+	}
+	return "<no configMap volume " + name + ">"
+}
+
+func preStopSleep(c *corev1.Container) string {
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+		return "<none>"
+	}
+	return fmt.Sprint(c.Lifecycle.PreStop.Sleep.Seconds)
+}
+
+// TestDownwardAPI checks that every podpaths container learns its identity from the downward API.
+func TestDownwardAPI(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	want := map[string]string{
+		"PODPATHS_POD_NAME":  "metadata.name",
+		"PODPATHS_NAMESPACE": "metadata.namespace",
+		"PODPATHS_POD_IP":    "status.podIP",
+		"PODPATHS_NODE_NAME": "spec.nodeName",
+		"PODPATHS_NODE_IP":   "status.hostIP",
+	}
+	for _, spec := range podSpecs(set) {
+		for _, c := range spec.Containers {
+			if !strings.HasPrefix(c.Image, "localhost/podpaths/") {
+				continue
+			}
+			t.Run(c.Name, func(t *testing.T) {
+				t.Parallel()
+				got := map[string]string{}
+				for _, e := range c.Env {
+					if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+						got[e.Name] = e.ValueFrom.FieldRef.FieldPath
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("container %q fieldRef env:\n got %v\nwant %v", c.Name, got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestVersionPinned checks that the podpaths images and the version label carry the tag in the repo's VERSION
+// file, the tag hack/build.sh and the image build use. A bump that misses one place fails here, not with
+// ErrImageNeverPull on a cluster.
+func TestVersionPinned(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(deployDir(t), "..", "VERSION"))
+	if err != nil {
+		t.Fatalf("read VERSION: %v", err)
+	}
+	version := strings.TrimSpace(string(raw))
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	var images []string
+	for _, spec := range podSpecs(set) {
+		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			if strings.HasPrefix(c.Image, "localhost/podpaths/") {
+				images = append(images, c.Image)
+				if want := ":" + version; !strings.HasSuffix(c.Image, want) {
+					t.Errorf("container %q image got %q, want tag %q from VERSION", c.Name, c.Image, version)
+				}
+			}
+		}
+	}
+	if len(images) != 3 {
+		t.Errorf("podpaths images got %v, want backend, sidecar and frontend", images)
+	}
+	for _, d := range set.Deployments {
+		if got := d.Spec.Template.Labels[validate.LabelVersion]; got != version {
+			t.Errorf("Deployment %s pod label %s got %q, want %q", d.Name, validate.LabelVersion, got, version)
+		}
+	}
+	for _, st := range set.StatefulSets {
+		if got := st.Spec.Template.Labels[validate.LabelVersion]; got != version {
+			t.Errorf("StatefulSet %s pod label %s got %q, want %q", st.Name, validate.LabelVersion, got, version)
+		}
+	}
+}
+
+// TestDrainSettings pins the values the docs quote: every app drains 5s and shuts down within 10s; the frontend
+// pod has 30s, the backend pod 45s (room for a native sidecar that stops after backend).
+func TestDrainSettings(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	for _, spec := range podSpecs(set) {
+		for _, c := range spec.Containers {
+			for name, want := range map[string]time.Duration{validate.EnvDrainDelay: 5 * time.Second, validate.EnvShutdownTimeout: 10 * time.Second} {
+				v, ok := env(&c, name)
+				if !ok && !strings.HasPrefix(c.Image, "localhost/podpaths/") {
+					continue
+				}
+				if d, err := time.ParseDuration(v); err != nil || d != want {
+					t.Errorf("container %q %s got %q, want %v", c.Name, name, v, want)
+				}
+			}
+		}
+	}
+	if got := *frontend(t, set).Spec.Template.Spec.TerminationGracePeriodSeconds; got != 30 {
+		t.Errorf("frontend terminationGracePeriodSeconds got %d, want 30", got)
+	}
+	if got := *backend(t, set).Spec.Template.Spec.TerminationGracePeriodSeconds; got != 45 {
+		t.Errorf("backend terminationGracePeriodSeconds got %d, want 45", got)
+	}
+}
+
+// TestNamespaceEnforcesRestricted checks the Pod Security labels of the namespace.
+func TestNamespaceEnforcesRestricted(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	if len(set.Namespaces) != 1 || set.Namespaces[0].Name != "podpaths" {
+		t.Fatalf("namespaces got %d, want exactly podpaths", len(set.Namespaces))
+	}
+	l := set.Namespaces[0].Labels
+	for _, mode := range []string{"enforce", "warn", "audit"} {
+		if got := l["pod-security.kubernetes.io/"+mode]; got != validate.PSSRestricted {
+			t.Errorf("namespace podpaths label pod-security.kubernetes.io/%s got %q, want restricted", mode, got)
+		}
+	}
+}
+
+// TestLocalLB checks the MetalLB pool of the offline cluster: a separate kustomization, applied after MetalLB's
+// CRDs, handing out addresses only from the LoadBalancer range that the lab routes locally.
+func TestLocalLB(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "local-lb"))
+	for _, c := range validate.Checks() {
+		for _, err := range c.Run(set) {
+			t.Errorf("%s: %v", c.Name, err)
+		}
+	}
+	if len(set.Custom) != 1 {
+		t.Fatalf("local-lb: %d custom objects, want 1 IPAddressPool", len(set.Custom))
+	}
+	pool := set.Custom[0]
+	if pool.GetKind() != "IPAddressPool" || pool.GetNamespace() != "metallb-system" {
+		t.Errorf("local-lb: got %s %s/%s, want IPAddressPool in metallb-system", pool.GetKind(), pool.GetNamespace(), pool.GetName())
+	}
+	if err := poolWithin(pool, netip.MustParsePrefix("10.97.0.0/24")); err != nil {
+		t.Error(err)
+	}
+}
+
+// poolWithin checks every entry of an IPAddressPool's spec.addresses ("a-b" ranges or CIDRs) lies inside lb.
+func poolWithin(pool *unstructured.Unstructured, lb netip.Prefix) error {
+	addrs, found, err := unstructured.NestedStringSlice(pool.Object, "spec", "addresses")
+	if err != nil || !found || len(addrs) == 0 {
+		return fmt.Errorf("IPAddressPool %s: spec.addresses got %v (found=%v, err=%v), want a non-empty list", pool.GetName(), addrs, found, err)
+	}
+	for _, a := range addrs {
+		var first, last netip.Addr
+		if lo, hi, ok := strings.Cut(a, "-"); ok {
+			first, err = netip.ParseAddr(strings.TrimSpace(lo))
+			if err == nil {
+				last, err = netip.ParseAddr(strings.TrimSpace(hi))
+			}
+		} else {
+			var p netip.Prefix
+			p, err = netip.ParsePrefix(a)
+			first, last = p.Masked().Addr(), lastAddr(p)
+		}
+		if err != nil {
+			return fmt.Errorf("IPAddressPool %s: address %q: %w", pool.GetName(), a, err)
+		}
+		if !lb.Contains(first) || !lb.Contains(last) || last.Less(first) {
+			return fmt.Errorf("IPAddressPool %s: address %q, want a range inside %s", pool.GetName(), a, lb)
+		}
+	}
+	return nil
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	hostBits := 32 - p.Bits()
+	for i := 3; i >= 0 && hostBits > 0; i-- {
+		n := min(hostBits, 8)
+		a[i] |= byte(1<<n - 1)
+		hostBits -= n
+	}
+	return netip.AddrFrom4(a)
+}
+
+func TestPoolWithin(t *testing.T) {
+	t.Parallel()
+	lb := netip.MustParsePrefix("10.97.0.0/24")
+	tests := []struct {
+		addresses string
+		wantErr   bool
+	}{
+		{"10.97.0.100-10.97.0.200", false},
+		{"10.97.0.128/25", false},
+		{"10.97.0.100-10.97.1.10", true},
+		{"10.97.0.0/23", true},
+		{"192.168.1.10-192.168.1.20", true},
+		{"10.97.0.200-10.97.0.100", true},
+		{"not-an-address", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addresses, func(t *testing.T) {
+			t.Parallel()
+			pool := &unstructured.Unstructured{Object: map[string]any{
+				"metadata": map[string]any{"name": "p"},
+				"spec":     map[string]any{"addresses": []any{tc.addresses}},
+			}}
+			err := poolWithin(pool, lb)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("poolWithin(%q, %s): got err %v, want error %v", tc.addresses, lb, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestKindCluster decodes deploy/kind/cluster.yaml exactly as kind v0.33.0 loads a config (its v1alpha4 types,
+// unknown fields rejected) and checks the lab's shape. The mapped containerPort must be the NodePort of
+// frontend-nodeport, or http://localhost:30080 reaches nothing.
+func TestKindCluster(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(deployDir(t), "kind", "cluster.yaml"))
+	if err != nil {
+		t.Fatalf("read cluster.yaml: %v", err)
+	}
+	cfg, err := decodeKindConfig(raw)
+	if err != nil {
+		t.Fatalf("decode cluster.yaml: %v", err)
+	}
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	nodePort := service(set, "frontend-nodeport").Spec.Ports[0].NodePort
+
+	var roles []string
+	for i, n := range cfg.Nodes {
+		roles = append(roles, string(n.Role))
+		if !strings.HasPrefix(n.Image, "kindest/node:v") || !strings.Contains(n.Image, "@sha256:") {
+			t.Errorf("node %d image got %q, want kindest/node:<version>@sha256:<digest>", i, n.Image)
+		}
+		if n.Image != cfg.Nodes[0].Image {
+			t.Errorf("node %d image got %q, want the same image as node 0 (%q)", i, n.Image, cfg.Nodes[0].Image)
+		}
+		if n.Role != v1alpha4.ControlPlaneRole && len(n.ExtraPortMappings) > 0 {
+			t.Errorf("node %d (%s) has extraPortMappings, want them on the control plane only", i, n.Role)
+		}
+	}
+	got := fmt.Sprintf("kind=%s apiVersion=%s name=%s roles=%v", cfg.Kind, cfg.APIVersion, cfg.Name, roles)
+	want := "kind=Cluster apiVersion=kind.x-k8s.io/v1alpha4 name=podpaths roles=[control-plane worker worker]"
+	if got != want {
+		t.Fatalf("cluster.yaml:\n got %s\nwant %s", got, want)
+	}
+	pm := cfg.Nodes[0].ExtraPortMappings
+	gotPM := fmt.Sprint(pm)
+	wantPM := fmt.Sprint([]v1alpha4.PortMapping{{ContainerPort: nodePort, HostPort: 30080, ListenAddress: "127.0.0.1", Protocol: v1alpha4.PortMappingProtocolTCP}})
+	if gotPM != wantPM {
+		t.Errorf("control-plane extraPortMappings:\n got %s\nwant %s", gotPM, wantPM)
+	}
+}
+
+// decodeKindConfig mirrors kind's own loader (sigs.k8s.io/kind/pkg/internal/apis/config/encoding), which is
+// internal to kind: YAML v3 with known fields only.
+func decodeKindConfig(raw []byte) (*v1alpha4.Cluster, error) {
+	cfg := &v1alpha4.Cluster{}
+	d := yaml.NewDecoder(bytes.NewReader(raw))
+	d.KnownFields(true)
+	if err := d.Decode(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func TestDecodeKindConfigStrict(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		yaml string
+	}{
+		{"unknown top-level field", "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodez: []\n"},
+		{"misspelled port field", "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 30080\n    hostport: 30080\n"},
+		{"bad protocol", "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 30080\n    protocol: HTTP\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := decodeKindConfig([]byte(tc.yaml)); err == nil {
+				t.Errorf("decodeKindConfig(%q): got no error, want one", tc.yaml)
+			}
+		})
+	}
+}
+
+// TestApplyOrder checks the order `kubectl apply -k` creates objects in: the Namespace first, and every Service
+// and ConfigMap before any workload, so that the first pods find their Service-link variables and their config.
+func TestApplyOrder(t *testing.T) {
+	t.Parallel()
+	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
+	if len(set.Order) == 0 || !strings.HasPrefix(set.Order[0], "Namespace ") {
+		t.Fatalf("render order got %v, want the Namespace first", set.Order)
+	}
+	firstWorkload := len(set.Order)
+	for i, o := range set.Order {
+		if strings.HasPrefix(o, "Deployment ") || strings.HasPrefix(o, "StatefulSet ") {
+			firstWorkload = min(firstWorkload, i)
+		}
+		if (strings.HasPrefix(o, "Service ") || strings.HasPrefix(o, "ConfigMap ")) && i > firstWorkload {
+			t.Errorf("render order: %s comes after workload %s, want every Service and ConfigMap first (order %v)", o, set.Order[firstWorkload], set.Order)
+		}
+	}
+}

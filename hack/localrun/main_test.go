@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// buildServices builds the three real binaries, as `make run` uses them.
+func buildServices(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, svc := range []string{"backend", "sidecar", "frontend"} {
+		cmd := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(bin, svc), ".")
+		cmd.Dir = filepath.Join("..", "..", "services", svc)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", svc, err, out)
+		}
+	}
+	return bin
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d, want 200", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+func headlessPods(rep report.Report) []string {
+	var pods []string
+	for _, p := range rep.Paths {
+		if strings.HasPrefix(p.ID, "frontend-backend-headless-") {
+			pods = append(pods, strings.TrimPrefix(p.ID, "frontend-backend-headless-"))
+		}
+	}
+	return pods
+}
+
+// TestLocalRun starts all three real programs wired as pods, on loopback
+// addresses of its own so that it never meets a `make run` in progress.
+func TestLocalRun(t *testing.T) {
+	opts := Options{
+		BinDir: buildServices(t), LogDir: t.TempDir(),
+		Frontend: "127.0.111.1:3000", FrontendAdmin: "127.0.111.1:3090",
+		PodNet: "127.0.110", ServiceIP: "127.0.109.1", Backends: 3, Namespace: "podpaths",
+	}
+	lab, err := Start(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := lab.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	app := "http://" + opts.Frontend
+
+	var rep report.Report
+	getJSON(t, app+"/api/paths", &rep)
+	if rep.Summary.Failed != 0 || rep.Summary.OK != 9 {
+		t.Fatalf("every cluster-free path: summary %+v, want 9 ok and none failed; paths %+v", rep.Summary, rep.Paths)
+	}
+	if pods := headlessPods(rep); len(pods) != 3 {
+		t.Errorf("headless paths to %v, want backend-0, -1 and -2", pods)
+	}
+
+	t.Run("spread", func(t *testing.T) {
+		var fresh, kept struct {
+			Pods []struct{ Pod string } `json:"pods"`
+		}
+		getJSON(t, app+"/api/spread?n=60&keepalive=false", &fresh)
+		getJSON(t, app+"/api/spread?n=20&keepalive=true", &kept)
+		// Each new connection picks a pod at random: the chance that 60
+		// miss one of 3 pods is about 1e-10.
+		if len(fresh.Pods) != 3 {
+			t.Errorf("60 calls without keep-alive reached %v, want all 3 pods", fresh.Pods)
+		}
+		if len(kept.Pods) != 1 {
+			t.Errorf("20 calls over one kept-alive connection reached %v, want exactly 1 pod", kept.Pods)
+		}
+	})
+
+	t.Run("backend disappears", func(t *testing.T) {
+		if err := lab.Kill("backend-1"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			getJSON(t, app+"/api/paths", &rep)
+			pods := headlessPods(rep)
+			if rep.Summary.Failed == 0 && len(pods) == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("15s after backend-1 died: headless pods %v, summary %+v, want 2 pods and no failures", pods, rep.Summary)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+// Package discovery finds a peer's address the ways a pod can: a fixed
+// loopback address, the service-link environment variables, the Service's DNS
+// name, the per-pod names of a headless Service, or an address from config.
+// Each lookup says what it asked for, so the path report can show it.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// ErrUnconfigured means a method cannot be tried here at all, as opposed to
+// being tried and failing.
+var ErrUnconfigured = errors.New("unconfigured")
+
+// unconfigured returns an error that wraps ErrUnconfigured with the reason.
+func unconfigured(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnconfigured, fmt.Sprintf(format, args...))
+}
+
+// Target is one address to call, and how it was found.
+type Target struct {
+	// Query is what was looked up, e.g. a DNS name or variable names.
+	Query string
+	// Addr is host:port to dial.
+	Addr string
+	// Found is every address the lookup returned; Addr uses the first.
+	Found []string
+	// Pod names the pod the address belongs to, when discovery knows it
+	// (headless per-pod names); empty for a Service's virtual IP.
+	Pod string
+	// Name is the per-pod DNS name that Addr came from, for headless targets.
+	Name string
+}
+
+// Resolver looks up names, either with the system's resolver or with a given
+// DNS server (tests and `make run` use a DNS server on loopback).
+type Resolver struct {
+	r *net.Resolver
+}
+
+// NewResolver returns a resolver. With server empty it is the system
+// resolver; otherwise every query goes to server (host:port).
+func NewResolver(server string, timeout time.Duration) *Resolver {
+	if server == "" {
+		return &Resolver{r: net.DefaultResolver}
+	}
+	d := net.Dialer{Timeout: timeout}
+	return &Resolver{r: &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, server)
+		},
+	}}
+}
+
+// LookupHost returns the IPv4 and IPv6 addresses of name.
+func (r *Resolver) LookupHost(ctx context.Context, name string) ([]string, error) {
+	addrs, err := r.r.LookupHost(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("lookup %s: %w", name, err)
+	}
+	return addrs, nil
+}
+
+// LookupSRV returns the SRV records of _service._proto.name.
+func (r *Resolver) LookupSRV(ctx context.Context, service, proto, name string) ([]*net.SRV, error) {
+	_, srvs, err := r.r.LookupSRV(ctx, service, proto, name)
+	if err != nil {
+		return nil, fmt.Errorf("lookup SRV _%s._%s.%s: %w", service, proto, name, err)
+	}
+	return srvs, nil
+}
+
+// ServiceName is the DNS name of a Service: <svc>.<ns>.svc.<domain>. With no
+// cluster domain (docker compose) it is the bare name, which Docker's DNS
+// resolves to the container.
+func ServiceName(service, namespace, domain string) string {
+	if domain == "" {
+		return service
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+	return strings.Join([]string{service, namespace, "svc", domain}, ".")
+}

@@ -1,0 +1,81 @@
+package discovery
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// FromDNS finds a Service through its DNS name, which resolves to the
+// Service's ClusterIP; kube-proxy then picks a pod per connection.
+func FromDNS(ctx context.Context, r *Resolver, name string, port int) (Target, error) {
+	t := Target{Query: name}
+	addrs, err := r.LookupHost(ctx, name)
+	if err != nil {
+		return t, err
+	}
+	t.Found = addrs
+	t.Addr = net.JoinHostPort(addrs[0], strconv.Itoa(port))
+	return t, nil
+}
+
+// FromHeadless finds every ready pod behind a headless Service. The SRV records
+// of _<portName>._tcp.<name> give each pod's own DNS name and port; each name
+// is then resolved to that pod's IP. No virtual IP and no kube-proxy are
+// involved: the caller picks the pod.
+//
+// See https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#srv-records.
+func FromHeadless(ctx context.Context, r *Resolver, name, portName string) ([]Target, error) {
+	srvs, err := r.LookupSRV(ctx, portName, "tcp", name)
+	if err != nil {
+		return nil, err
+	}
+	eps := Endpoints(srvs)
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("lookup SRV _%s._tcp.%s: no usable records", portName, name)
+	}
+	targets := make([]Target, 0, len(eps))
+	for _, ep := range eps {
+		t := Target{Query: ep.Name, Pod: ep.Pod, Name: ep.Name}
+		addrs, err := r.LookupHost(ctx, ep.Name)
+		if err != nil {
+			return nil, err
+		}
+		t.Found = addrs
+		t.Addr = net.JoinHostPort(addrs[0], strconv.Itoa(int(ep.Port)))
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
+// Endpoint is one pod named by an SRV record of a headless Service.
+type Endpoint struct {
+	Name string // per-pod DNS name, without the trailing dot
+	Pod  string // the first label of Name: the pod's hostname
+	Port uint16
+}
+
+// Endpoints turns SRV answers into endpoints, sorted by name and without
+// duplicates. Records with an empty or malformed target are skipped: the
+// answer comes from the network and must not be trusted to be well formed.
+func Endpoints(srvs []*net.SRV) []Endpoint {
+	seen := make(map[string]bool, len(srvs))
+	eps := make([]Endpoint, 0, len(srvs))
+	for _, s := range srvs {
+		if s == nil || s.Port == 0 {
+			continue
+		}
+		name := strings.TrimSuffix(s.Target, ".")
+		pod, _, ok := strings.Cut(name, ".")
+		if !ok || pod == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		eps = append(eps, Endpoint{Name: name, Pod: pod, Port: s.Port})
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].Name < eps[j].Name })
+	return eps
+}

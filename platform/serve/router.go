@@ -1,0 +1,101 @@
+package serve
+
+import (
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// NewRouter returns a chi router with the middleware every app server uses:
+// request ID, panic recovery, JSON request logging and metrics.
+func NewRouter(logger *slog.Logger, metrics *HTTPMetrics) chi.Router {
+	r := chi.NewRouter()
+	// The recoverer is innermost, so a panic still gets its log line and
+	// its 500 in the metrics.
+	r.Use(middleware.RequestID, requestLog(logger), metrics.Middleware, recoverer(logger))
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		Error(w, http.StatusNotFound, "not found")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed(r, req.URL.Path), ", "))
+		Error(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	return r
+}
+
+// allowed lists the methods that path has routes for, for the Allow header
+// a 405 must carry.
+func allowed(r chi.Router, path string) []string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if r.Match(chi.NewRouteContext(), m, path) {
+			methods = append(methods, m)
+		}
+	}
+	return methods
+}
+
+// requestLog writes one JSON line per request.
+func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("route", RoutePattern(r)),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status(ww)),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("remote", r.RemoteAddr),
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+			)
+		})
+	}
+}
+
+// recoverer turns a panic into a 500 with a JSON body and logs it once.
+func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logger.Error("panic", "value", v, "path", r.URL.Path, "stack", string(debug.Stack()))
+					Error(w, http.StatusInternalServerError, "internal error")
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// AdminHandler serves /healthz, /readyz and /metrics. Liveness only says the
+// process answers; readiness also says it is not draining, so that Kubernetes
+// takes the pod out of its Services before it stops.
+func AdminHandler(reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+			return
+		}
+		JSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return r
+}

@@ -1,0 +1,402 @@
+package serve_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/podpaths/podpaths/platform/serve"
+)
+
+// waitLimit bounds every wait on a condition. It is generous: it only fails
+// a test that is stuck, it never paces one.
+const waitLimit = 10 * time.Second
+
+// waitFor polls cond until it holds or waitLimit passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", waitLimit, what)
+		}
+		<-tick.C
+	}
+}
+
+// syncBuffer is a log sink that Run's goroutine and the test can share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// running is a Run call in progress.
+type running struct {
+	addr   string
+	ready  *atomic.Bool
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan struct{} // closed when Run returned
+	err    error         // Run's error, set before done is closed
+}
+
+// startRun listens on a loopback port and runs h until the test ends.
+func startRun(t *testing.T, sd serve.Shutdown, h http.Handler) *running {
+	t.Helper()
+	l, err := serve.Listen("app", "127.0.0.1:0", h)
+	if err != nil {
+		t.Fatalf("Listen(app, 127.0.0.1:0) error = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	r := &running{addr: l.Addr(), ready: new(atomic.Bool), logs: new(syncBuffer), cancel: cancel, done: make(chan struct{})}
+	logger := slog.New(slog.NewJSONHandler(r.logs, nil))
+	go func() {
+		r.err = serve.Run(ctx, logger, sd, r.ready, l)
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(waitLimit):
+			t.Errorf("Run did not return within %v of cancel", waitLimit)
+		}
+	})
+	return r
+}
+
+// wait returns Run's error, failing the test if Run does not return in time.
+func (r *running) wait(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-r.done:
+		return r.err
+	case <-time.After(waitLimit):
+		t.Fatalf("Run did not return within %v", waitLimit)
+		return nil
+	}
+}
+
+// returned reports whether Run has returned, without waiting.
+func (r *running) returned() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// get makes a request on a fresh connection and returns status and body.
+func get(ctx context.Context, url string) (int, string, error) {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: waitLimit}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close() //nolint:errcheck // read-only body
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// refuses reports whether nothing accepts connections on addr any more.
+func refuses(ctx context.Context, addr string) bool {
+	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return true
+	}
+	c.Close() //nolint:errcheck // probe connection
+	return false
+}
+
+func okHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") }) //nolint:errcheck // test handler
+}
+
+func TestListenPortInUse(t *testing.T) {
+	t.Parallel()
+	first, err := serve.Listen("app", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatalf("Listen(app, 127.0.0.1:0) error = %v", err)
+	}
+	t.Cleanup(func() { first.Close() }) //nolint:errcheck // test cleanup
+	if first.Name() != "app" || !strings.HasPrefix(first.Addr(), "127.0.0.1:") || strings.HasSuffix(first.Addr(), ":0") {
+		t.Errorf("Listen(app, 127.0.0.1:0) = name %q addr %q, want app and a bound loopback port", first.Name(), first.Addr())
+	}
+
+	second, err := serve.Listen("admin", first.Addr(), okHandler())
+	if err == nil {
+		second.Close() //nolint:errcheck // test cleanup
+		t.Fatalf("Listen(admin, %s) with the port in use: error = nil, want an error", first.Addr())
+	}
+	if msg := err.Error(); !strings.Contains(msg, "admin") || !strings.Contains(msg, first.Addr()) {
+		t.Errorf("Listen(admin, %s) error = %q, want it to name the server and the address", first.Addr(), msg)
+	}
+}
+
+func TestListenerClose(t *testing.T) {
+	t.Parallel()
+	l, err := serve.Listen("app", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatalf("Listen error = %v", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() error = %v", err)
+	}
+	if !refuses(t.Context(), l.Addr()) {
+		t.Errorf("after Close, %s still accepts connections", l.Addr())
+	}
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	t.Parallel()
+	app, err := serve.Listen("app", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatalf("Listen(app) error = %v", err)
+	}
+	var ready atomic.Bool
+	admin, err := serve.Listen("admin", "127.0.0.1:0", serve.AdminHandler(serve.NewRegistry("t", "v"), &ready))
+	if err != nil {
+		t.Fatalf("Listen(admin) error = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	logs := new(syncBuffer)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Run(ctx, slog.New(slog.NewJSONHandler(logs, nil)), serve.Shutdown{Timeout: 5 * time.Second}, &ready, app, admin)
+	}()
+
+	waitFor(t, "ready to become true", ready.Load)
+	if status, body, err := get(t.Context(), "http://"+app.Addr()+"/"); err != nil || status != 200 || body != "hello" {
+		t.Errorf("GET app / = %d %q (err %v), want 200 hello", status, body, err)
+	}
+	if status, _, err := get(t.Context(), "http://"+admin.Addr()+"/readyz"); err != nil || status != 200 {
+		t.Errorf("GET admin /readyz while serving = %d (err %v), want 200", status, err)
+	}
+	for _, name := range []string{"app", "admin"} {
+		if !strings.Contains(logs.String(), `"server":"`+name+`"`) {
+			t.Errorf("log has no listening line for %s:\n%s", name, logs)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after cancel = %v, want nil", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("Run did not return within %v of cancel", waitLimit)
+	}
+	if ready.Load() {
+		t.Errorf("ready after Run returned = true, want false")
+	}
+	for _, addr := range []string{app.Addr(), admin.Addr()} {
+		if !refuses(t.Context(), addr) {
+			t.Errorf("after Run returned, %s still accepts connections", addr)
+		}
+	}
+}
+
+// TestRunFinishesInFlightRequest checks the graceful part of shutdown: a
+// request that started before cancel gets its whole answer.
+func TestRunFinishesInFlightRequest(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "finished") //nolint:errcheck // test handler
+	})
+	r := startRun(t, serve.Shutdown{Timeout: waitLimit}, h)
+	waitFor(t, "ready", r.ready.Load)
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		status, body, err := get(context.Background(), "http://"+r.addr+"/slow")
+		answers <- answer{status, body, err}
+	}()
+	<-entered
+
+	r.cancel()
+	// Shutdown closes the listener first, then waits for the request.
+	waitFor(t, "the listener to close", func() bool { return refuses(t.Context(), r.addr) })
+	if r.ready.Load() {
+		t.Errorf("ready during shutdown = true, want false")
+	}
+	if r.returned() {
+		t.Fatalf("Run returned while a request was in flight")
+	}
+
+	close(release)
+	a := <-answers
+	if a.err != nil || a.status != http.StatusOK || a.body != "finished" {
+		t.Errorf("in-flight GET /slow = %d %q (err %v), want 200 finished", a.status, a.body, a.err)
+	}
+	if err := r.wait(t); err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+}
+
+// TestRunDrains checks that during the drain delay the pod reports not ready
+// but still answers, as kube-proxy may still send it new connections.
+func TestRunDrains(t *testing.T) {
+	t.Parallel()
+	const drain = 2 * time.Second
+	var ready atomic.Bool
+	app, err := serve.Listen("app", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatalf("Listen(app) error = %v", err)
+	}
+	admin, err := serve.Listen("admin", "127.0.0.1:0", serve.AdminHandler(serve.NewRegistry("t", "v"), &ready))
+	if err != nil {
+		t.Fatalf("Listen(admin) error = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	logs := new(syncBuffer)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Run(ctx, slog.New(slog.NewJSONHandler(logs, nil)), serve.Shutdown{DrainDelay: drain, Timeout: waitLimit}, &ready, app, admin)
+	}()
+	waitFor(t, "ready", ready.Load)
+
+	cancelled := time.Now()
+	cancel()
+	readyz := func() int {
+		status, _, err := get(t.Context(), "http://"+admin.Addr()+"/readyz")
+		if err != nil {
+			t.Fatalf("GET /readyz during drain: %v", err)
+		}
+		return status
+	}
+	waitFor(t, "/readyz to answer 503", func() bool { return readyz() == http.StatusServiceUnavailable })
+	if status, body, err := get(t.Context(), "http://"+app.Addr()+"/"); err != nil || status != 200 || body != "hello" {
+		t.Errorf("GET app / during drain = %d %q (err %v), want 200 hello", status, body, err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned (%v) before the drain could be observed; drain %v", err, drain)
+	default:
+	}
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(drain + waitLimit):
+		t.Fatalf("Run did not return within drain %v + %v", drain, waitLimit)
+	}
+	if took := time.Since(cancelled); took < drain {
+		t.Errorf("Run returned %v after cancel, want at least the drain delay %v", took, drain)
+	}
+	if !strings.Contains(logs.String(), `"msg":"draining"`) {
+		t.Errorf("log has no draining line:\n%s", logs)
+	}
+}
+
+// TestRunShutdownTimeout checks that a request that outlives the shutdown
+// timeout cannot keep the process alive: the server is closed.
+func TestRunShutdownTimeout(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		close(entered)
+		<-release
+	})
+	r := startRun(t, serve.Shutdown{Timeout: 100 * time.Millisecond}, h)
+	waitFor(t, "ready", r.ready.Load)
+	errs := make(chan error, 1)
+	go func() {
+		// No client timeout: only the server closing can end this call
+		// before the test does.
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+r.addr+"/stuck", nil)
+		if err != nil {
+			errs <- err
+			return
+		}
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err == nil {
+			resp.Body.Close() //nolint:errcheck // read-only body
+		}
+		errs <- err
+	}()
+	<-entered
+
+	r.cancel()
+	r.wait(t) //nolint:errcheck // the error is not part of this test
+	select {
+	case err := <-errs:
+		if err == nil {
+			t.Errorf("GET /stuck after forced close: error = nil, want the connection cut")
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("GET /stuck still running %v after Run returned, want the connection closed", waitLimit)
+	}
+	if !strings.Contains(r.logs.String(), "graceful shutdown failed") {
+		t.Errorf("log has no graceful shutdown failed line:\n%s", r.logs)
+	}
+}
+
+func TestRunServeError(t *testing.T) {
+	t.Parallel()
+	l, err := serve.Listen("app", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatalf("Listen error = %v", err)
+	}
+	// A closed socket makes Serve fail at once, as a broken listener would.
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() error = %v", err)
+	}
+	var ready atomic.Bool
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Run(t.Context(), slog.New(slog.DiscardHandler), serve.Shutdown{DrainDelay: time.Hour, Timeout: time.Second}, &ready, l)
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "serve app") || !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Run with a closed listener = %v, want an error naming the app server and wrapping net.ErrClosed", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("Run with a closed listener did not return within %v (the drain delay must be skipped on failure)", waitLimit)
+	}
+	if ready.Load() {
+		t.Errorf("ready after Run failed = true, want false")
+	}
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/podpaths/podpaths/platform/progtest"
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+func TestRunServesAndCallsSidecar(t *testing.T) {
+	t.Parallel()
+	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, `{"service":"sidecar","pod":"backend-0","pod_ip":"10.244.1.5","client_ip":"127.0.0.1"}`) //nolint:errcheck
+	}))
+	t.Cleanup(sidecar.Close)
+	p := progtest.Start(t, run, []string{
+		"PODPATHS_APP_ADDR=127.0.0.1:0", "PODPATHS_ADMIN_ADDR=127.0.0.1:0", "PODPATHS_DRAIN_DELAY=0s",
+		"PODPATHS_POD_NAME=backend-0", "PODPATHS_SIDECAR_ADDR=" + strings.TrimPrefix(sidecar.URL, "http://"),
+	}, "app", "admin")
+
+	if code := get(t, "http://"+p.Addrs["admin"]+"/readyz", nil); code != http.StatusOK {
+		t.Errorf("GET /readyz = %d, want 200", code)
+	}
+	var answer struct {
+		Pod     string      `json:"pod"`
+		Sidecar report.Path `json:"sidecar"`
+	}
+	if code := get(t, "http://"+p.Addrs["app"]+"/api/whoami", &answer); code != http.StatusOK {
+		t.Fatalf("GET /api/whoami = %d, want 200", code)
+	}
+	if answer.Pod != "backend-0" || !answer.Sidecar.OK || answer.Sidecar.AnsweredBy == nil || answer.Sidecar.AnsweredBy.Pod != "backend-0" {
+		t.Errorf("GET /api/whoami = %+v, want pod backend-0 and an ok sidecar path answered by backend-0", answer)
+	}
+
+	p.Stop()
+	if err := p.Wait(); err != nil {
+		t.Errorf("run after cancel = %v, want nil (clean shutdown)", err)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ env, wantVar string }{
+		{"PODPATHS_PEER_TIMEOUT=forever", "PODPATHS_PEER_TIMEOUT"},
+		{"PODPATHS_SIDECAR_ADDR=localhost", "PODPATHS_SIDECAR_ADDR"},
+		{"PODPATHS_APP_ADDR=8080", "PODPATHS_APP_ADDR"},
+		{"PODPATHS_LOG_LEVEL=loud", "PODPATHS_LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), []string{tt.env}, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.wantVar) {
+				t.Errorf("run with %s = %v, want an error naming %s", tt.env, err, tt.wantVar)
+			}
+		})
+	}
+}
+
+func TestRunFailsWhenPortInUse(t *testing.T) {
+	t.Parallel()
+	busy := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(busy.Close)
+	addr := strings.TrimPrefix(busy.URL, "http://")
+	err := run(context.Background(), []string{"PODPATHS_APP_ADDR=" + addr, "PODPATHS_ADMIN_ADDR=127.0.0.1:0"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "listen app") {
+		t.Errorf("run with app port %s in use = %v, want a listen app error", addr, err)
+	}
+}
+
+// get GETs url, decodes a JSON body into v when v is not nil, and returns
+// the status code.
+func get(t *testing.T, url string, v any) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: decode: %v", url, err)
+		}
+	}
+	return resp.StatusCode
+}

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/podpaths/podpaths/platform/identity"
+	"github.com/podpaths/podpaths/platform/report"
+	"github.com/podpaths/podpaths/platform/serve"
+	"github.com/podpaths/podpaths/services/frontend/internal/dashboard"
+	"github.com/podpaths/podpaths/services/frontend/internal/spread"
+)
+
+// dashboardSpreadN is how many calls each dashboard histogram makes.
+const dashboardSpreadN = 20
+
+func handleDashboard(deps Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), deps.ReportTimeout)
+		defer cancel()
+		page := dashboard.Page{
+			Title: "podpaths",
+			Self:  dashboardIdentity(deps.Self),
+			Entry: entryOf(r),
+			Links: dashboardLinks(deps.Links),
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { page.Report = deps.Reporter.Report(ctx) })
+		wg.Go(func() { page.Spreads = dashboardSpreads(ctx, deps) })
+		wg.Wait()
+
+		// Render into a buffer so a template error becomes a clean 500
+		// instead of half a page.
+		var buf bytes.Buffer
+		if err := deps.Dashboard.Render(&buf, page); err != nil {
+			deps.Logger.Error("render dashboard", "err", err)
+			serve.Error(w, http.StatusInternalServerError, "could not render the dashboard")
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = buf.WriteTo(w) //nolint:errcheck // the client went away; nothing to do
+	}
+}
+
+func dashboardIdentity(id identity.Identity) dashboard.Identity {
+	return dashboard.Identity{Service: id.Service, Version: id.Version, Pod: id.Pod,
+		Namespace: id.Namespace, PodIP: id.PodIP, Node: id.Node, NodeIP: id.NodeIP}
+}
+
+// entryOf describes how the browser's request reached the frontend: nginx
+// adds X-Real-IP (the address it saw) and X-Forwarded-Port (the port the
+// browser used: 30080 through the NodePort, 80 through the LoadBalancer).
+func entryOf(r *http.Request) dashboard.Entry {
+	e := dashboard.Entry{Via: "direct", Host: r.Host}
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		e.Host = h
+	}
+	if ip := r.Header.Get("X-Real-IP"); ip != "" {
+		e.Via = "nginx"
+		if port := r.Header.Get("X-Forwarded-Port"); port != "" {
+			e.Via = "nginx, port " + port
+		}
+		e.ClientIPs = append(e.ClientIPs, dashboard.Hop{Hop: "nginx", IP: ip})
+	}
+	e.ClientIPs = append(e.ClientIPs, dashboard.Hop{Hop: "frontend", IP: identity.RemoteIP(r)})
+	return e
+}
+
+func dashboardLinks(links map[string]string) []dashboard.Link {
+	out := make([]dashboard.Link, 0, len(links))
+	for _, l := range sortedLinks(links) {
+		out = append(out, dashboard.Link{Name: l.Name, Value: l.Value})
+	}
+	return out
+}
+
+func dashboardSpreads(ctx context.Context, deps Deps) []dashboard.Spread {
+	out := make([]dashboard.Spread, 2)
+	var wg sync.WaitGroup
+	for i, keepAlive := range []bool{false, true} {
+		wg.Go(func() {
+			res, err := runSpread(ctx, deps, spreadQuery{n: dashboardSpreadN, keepAlive: keepAlive})
+			out[i] = toDashboardSpread(res, err)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func toDashboardSpread(res spread.Result, err error) dashboard.Spread {
+	title := fmt.Sprintf("keep-alive off: %d new connections", res.N)
+	if res.KeepAlive {
+		title = fmt.Sprintf("keep-alive on: %d calls over one connection", res.N)
+	}
+	s := dashboard.Spread{Title: title, KeepAlive: res.KeepAlive, Calls: res.N}
+	for _, p := range res.Pods {
+		s.Counts = append(s.Counts, dashboard.Count{Label: p.Pod, N: p.Count})
+	}
+	for _, kind := range sortedKeys(res.Errors) {
+		s.Errors = append(s.Errors, dashboard.Count{Label: kind, N: res.Errors[kind]})
+	}
+	if err != nil {
+		s.Errors = append(s.Errors, dashboard.Count{Label: string(report.ErrorDNS) + ": " + err.Error(), N: res.N})
+	}
+	return s
+}

@@ -1,0 +1,215 @@
+// Package paths builds the frontend's path report: every way the frontend and
+// its neighbours reach each other, each tried for real.
+package paths
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/podpaths/podpaths/platform/discovery"
+	"github.com/podpaths/podpaths/platform/identity"
+	"github.com/podpaths/podpaths/platform/probe"
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// Reporter tries every path and reports each.
+type Reporter struct {
+	Self identity.Identity
+	// Prober makes direct calls. Nested makes calls whose callee itself calls
+	// further (backend /api/whoami and /api/peers), so it must wait longer than
+	// the callee's own timeout, or a hanging sidecar would look like a hanging
+	// backend.
+	Prober, Nested *probe.Prober
+	// Backend finds the backend by each of Methods.
+	Backend discovery.Peer
+	Methods []report.Method
+	// Sticky and Local are extra Services in front of the same backend pods
+	// (sessionAffinity ClientIP, internalTrafficPolicy Local); empty when the
+	// deployment has none.
+	Sticky, Local string
+	// Nginx is nginx's address in this pod; empty when nothing is in front.
+	Nginx   string
+	Metrics *probe.Metrics
+}
+
+var (
+	errNoNginx   = fmt.Errorf("%w: no nginx in front of this frontend (PODPATHS_NGINX_ADDR=none)", discovery.ErrUnconfigured)
+	errNoBackend = errors.New("no backend answered, so nobody could report this path")
+)
+
+// Report tries every path concurrently and returns them in a stable order.
+// ctx bounds the whole report; each call also has its own timeout.
+func (r *Reporter) Report(ctx context.Context) report.Report {
+	var nginx, direct, headless []report.Path
+	var answer []byte
+	var wg sync.WaitGroup
+	wg.Go(func() { nginx = r.nginxPaths(ctx) })
+	wg.Go(func() { direct, answer = r.backendPaths(ctx) })
+	wg.Go(func() { headless = r.headlessPaths(ctx) })
+	wg.Wait()
+
+	var variants, siblings []report.Path
+	wg.Go(func() { variants = r.variantPaths(ctx, headless) })
+	wg.Go(func() { siblings = r.siblingPaths(ctx, direct) })
+	wg.Wait()
+
+	all := make([]report.Path, 0, len(nginx)+len(direct)+len(headless)+len(variants)+len(siblings)+1)
+	all = append(all, nginx...)
+	all = append(all, direct...)
+	all = append(all, sidecarPath(answer, r.Self.Node))
+	all = append(all, headless...)
+	all = append(all, variants...)
+	all = append(all, siblings...)
+	for _, p := range all {
+		r.Metrics.Observe(p)
+	}
+	return report.New(r.Self.Pod, time.Now(), all)
+}
+
+// base starts a path from this frontend to the backend.
+func (r *Reporter) base(id string, m report.Method) report.Path {
+	return report.Path{ID: id, From: "frontend", To: "backend", Method: m, FromNode: r.Self.Node, Expected: report.ExpectOK}
+}
+
+// nginxPaths checks the two paths that start in nginx: nginx to this frontend
+// over the pod's loopback, and nginx's /my-be/ proxy to the backend Service.
+func (r *Reporter) nginxPaths(ctx context.Context) []report.Path {
+	toFrontend := report.Path{ID: "nginx-frontend-localhost", From: "nginx", To: "frontend",
+		Method: report.MethodLocalhost, FromNode: r.Self.Node, Expected: report.ExpectOK}
+	toBackend := report.Path{ID: "nginx-backend-dns", From: "nginx", To: "backend",
+		Method: report.MethodDNS, FromNode: r.Self.Node, Expected: report.ExpectOK}
+	var lookupErr error
+	if r.Nginx == "" {
+		lookupErr = errNoNginx
+	}
+	t := discovery.Target{Addr: r.Nginx, Found: []string{r.Nginx}}
+	t.Query = "nginx location / -> 127.0.0.1:3000"
+	toFrontend = r.Prober.Call(ctx, toFrontend, t, lookupErr, "/whoami")
+	t.Query = "nginx location /my-be/ -> backend, resolved per request"
+	toBackend = r.Prober.Call(ctx, toBackend, t, lookupErr, "/my-be/whoami")
+	return []report.Path{toFrontend, toBackend}
+}
+
+// backendPaths calls the backend's /api/whoami by each configured method
+// except headless. It returns the first successful answer, which carries the
+// backend's own call to its sidecar.
+func (r *Reporter) backendPaths(ctx context.Context) ([]report.Path, []byte) {
+	var paths []report.Path
+	var first []byte
+	for _, m := range r.Methods {
+		if m == report.MethodHeadless {
+			continue
+		}
+		targets, err := r.Backend.Find(ctx, m)
+		p, body := r.Nested.Fetch(ctx, r.base("frontend-backend-"+string(m), m), targets[0], err, "/api/whoami")
+		if p.OK && first == nil {
+			first = body
+		}
+		paths = append(paths, p)
+	}
+	return paths, first
+}
+
+// sidecarPath is the backend's call to its sidecar, as the backend reported
+// it in its /api/whoami answer.
+func sidecarPath(answer []byte, node string) report.Path {
+	var a struct {
+		Sidecar report.Path `json:"sidecar"`
+	}
+	if answer != nil && json.Unmarshal(answer, &a) == nil && a.Sidecar.ID != "" {
+		return a.Sidecar
+	}
+	p := report.Path{ID: "backend-sidecar-localhost", From: "backend", To: "sidecar",
+		Method: report.MethodLocalhost, FromNode: node, Expected: report.ExpectOK}
+	probe.Failed(&p, errNoBackend)
+	return p
+}
+
+// headlessPaths calls every backend pod by its own per-pod DNS name.
+func (r *Reporter) headlessPaths(ctx context.Context) []report.Path {
+	if !slices.Contains(r.Methods, report.MethodHeadless) {
+		return nil
+	}
+	targets, err := r.Backend.Find(ctx, report.MethodHeadless)
+	if err != nil {
+		return []report.Path{r.Prober.Call(ctx, r.base("frontend-backend-headless", report.MethodHeadless), targets[0], err, "/whoami")}
+	}
+	paths := make([]report.Path, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			paths[i] = r.Prober.Call(ctx, r.base("frontend-backend-headless-"+t.Pod, report.MethodHeadless), t, nil, "/whoami")
+		})
+	}
+	wg.Wait()
+	return paths
+}
+
+// variantPaths calls the extra Services in front of the backend pods.
+// internalTrafficPolicy Local only routes to endpoints on the caller's own
+// node, so the path is expected to fail when no backend pod runs on this
+// node; the headless answers tell which nodes have one.
+func (r *Reporter) variantPaths(ctx context.Context, headless []report.Path) []report.Path {
+	var paths []report.Path
+	if r.Sticky != "" {
+		paths = append(paths, r.viaService(ctx, "frontend-backend-sticky-dns", r.Sticky, report.ExpectOK))
+	}
+	if r.Local != "" {
+		paths = append(paths, r.viaService(ctx, "frontend-backend-local-dns", r.Local, localExpectation(headless, r.Self.Node)))
+	}
+	return paths
+}
+
+func (r *Reporter) viaService(ctx context.Context, id, service string, want report.Expectation) report.Path {
+	peer := r.Backend
+	peer.Service = service
+	targets, err := peer.Find(ctx, report.MethodDNS)
+	base := r.base(id, report.MethodDNS)
+	base.Expected = want
+	return r.Prober.Call(ctx, base, targets[0], err, "/whoami")
+}
+
+// localExpectation says whether a Service with internalTrafficPolicy Local
+// should answer a client on node: only if a backend pod runs there. Without
+// headless answers it cannot tell, and expects success.
+func localExpectation(headless []report.Path, node string) report.Expectation {
+	known := false
+	for _, p := range headless {
+		if p.AnsweredBy == nil {
+			continue
+		}
+		known = true
+		if p.AnsweredBy.Node == node {
+			return report.ExpectOK
+		}
+	}
+	if known {
+		return report.ExpectFail
+	}
+	return report.ExpectOK
+}
+
+// siblingPaths asks a backend for its own headless calls to its siblings
+// (backend /api/peers), through the first method that reached the backend.
+func (r *Reporter) siblingPaths(ctx context.Context, direct []report.Path) []report.Path {
+	for _, d := range direct {
+		if !d.OK {
+			continue
+		}
+		targets, err := r.Backend.Find(ctx, d.Method)
+		_, body := r.Nested.Fetch(ctx, report.Path{}, targets[0], err, "/api/peers")
+		var peers report.Report
+		if body != nil && json.Unmarshal(body, &peers) == nil && len(peers.Paths) > 0 {
+			return peers.Paths
+		}
+	}
+	p := report.Path{ID: "backend-backend-headless", From: "backend", To: "backend",
+		Method: report.MethodHeadless, Expected: report.ExpectOK}
+	probe.Failed(&p, errNoBackend)
+	return []report.Path{p}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/podpaths/podpaths/platform/identity"
+	"github.com/podpaths/podpaths/platform/localdns"
+	"github.com/podpaths/podpaths/platform/progtest"
+	"github.com/podpaths/podpaths/platform/report"
+	"github.com/podpaths/podpaths/platform/serve"
+)
+
+// startFrontend runs the real frontend against a loopback DNS server that
+// serves the backend Service's name, and one backend pod behind it.
+func startFrontend(t *testing.T, extraEnv ...string) *progtest.Program {
+	t.Helper()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serve.JSON(w, http.StatusOK, identity.ForRequest(identity.Identity{Service: "backend", Pod: "backend-0", Node: "n1"}, r))
+	}))
+	t.Cleanup(backend.Close)
+	host, port, err := net.SplitHostPort(backend.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := localdns.NewZone("cluster.local")
+	zone.SetA("backend.podpaths.svc.cluster.local", host)
+	dns, err := localdns.Start("127.0.0.1:0", zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dns.Close() }) //nolint:errcheck
+	env := append([]string{
+		"PODPATHS_APP_ADDR=127.0.0.1:0", "PODPATHS_ADMIN_ADDR=127.0.0.1:0", "PODPATHS_DRAIN_DELAY=0s",
+		"PODPATHS_DNS_SERVER=" + dns.Addr(), "PODPATHS_NAMESPACE=podpaths", "PODPATHS_BACKEND_PORT=" + port,
+		"PODPATHS_NGINX_ADDR=none", "PODPATHS_PEER_TIMEOUT=500ms",
+		"BACKEND_SERVICE_HOST=" + host, "BACKEND_SERVICE_PORT=" + port,
+	}, extraEnv...)
+	return progtest.Start(t, run, env, "app", "admin")
+}
+
+func get(t *testing.T, url string) (int, string, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
+}
+
+func TestFrontendProgram(t *testing.T) {
+	t.Parallel()
+	p := startFrontend(t)
+	app := "http://" + p.Addrs["app"]
+
+	code, _, body := get(t, app+"/api/paths")
+	var rep report.Report
+	if code != http.StatusOK || json.Unmarshal(body, &rep) != nil {
+		t.Fatalf("GET /api/paths = %d %s, want 200 with a report", code, body)
+	}
+	for _, p := range rep.Paths {
+		if p.ID == "frontend-backend-env" || p.ID == "frontend-backend-dns" {
+			if !p.OK || p.AnsweredBy == nil || p.AnsweredBy.Pod != "backend-0" {
+				t.Errorf("path %s = %+v, want ok, answered by backend-0", p.ID, p)
+			}
+		}
+	}
+
+	tests := []struct {
+		path, wantType string
+		wantCode       int
+		wantIn         string
+	}{
+		{"/api/spread?n=5&keepalive=true", "application/json", 200, `"count":5`},
+		{"/api/spread?n=0", "application/json", 400, `"error":"n must be`},
+		{"/api/spread?n=5000", "application/json", 400, `"error":"n must be`},
+		{"/api/spread?keepalive=maybe", "application/json", 400, `"error":"keepalive must be`},
+		{"/api/links", "application/json", 200, `"BACKEND_SERVICE_HOST"`},
+		{"/whoami", "application/json", 200, `"service":"frontend"`},
+		{"/", "text/html; charset=utf-8", 200, "<svg"},
+		{"/nope", "application/json", 404, `"error"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			code, ctype, body := get(t, app+tt.path)
+			if code != tt.wantCode || ctype != tt.wantType || !strings.Contains(string(body), tt.wantIn) {
+				t.Errorf("GET %s = %d %q %.200s, want %d %q containing %q", tt.path, code, ctype, body, tt.wantCode, tt.wantType, tt.wantIn)
+			}
+		})
+	}
+}
+
+func TestFrontendRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ env, wantVar string }{
+		{"PODPATHS_BACKEND_METHODS=env,carrier-pigeon", "PODPATHS_BACKEND_METHODS"},
+		{"PODPATHS_BACKEND_PORT=70000", "PODPATHS_BACKEND_PORT"},
+		{"PODPATHS_BACKEND_PORT=http", "PODPATHS_BACKEND_PORT"},
+		{"PODPATHS_NGINX_ADDR=nginx", "PODPATHS_NGINX_ADDR"},
+		{"PODPATHS_SPREAD_MAX=0", "PODPATHS_SPREAD_MAX"},
+		{"PODPATHS_DRAIN_DELAY=-1s", "PODPATHS_DRAIN_DELAY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), []string{tt.env}, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.wantVar) {
+				t.Errorf("run with %s = %v, want an error naming %s", tt.env, err, tt.wantVar)
+			}
+		})
+	}
+}
