@@ -46,6 +46,18 @@ compose-down: ## Stop the compose suite, remove its volumes and the egress guard
 compose-test: ## The compose smoke test: up, check every path through nginx, down.
 	@hack/compose-test.sh
 
+.PHONY: kind-up
+kind-up: ## The lab on kind: cluster, images, deploy, wait, URLs (docs/lab.md).
+	@hack/lab.sh up
+
+.PHONY: kind-down
+kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.
+	@hack/lab.sh down
+
+.PHONY: check
+check: ## The reachability matrix against the current lab; JUNIT=file writes JUnit XML.
+	@hack/lab.sh check $(if $(JUNIT),--junit $(JUNIT))
+
 .PHONY: clean
 clean: ## Stop a Docker engine these scripts started and remove build output.
 	@hack/docker-engine.sh stop

@@ -1,0 +1,173 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// node is a node and the address the matrix calls it on.
+type node struct {
+	name string
+	ip   string // InternalIP; "" when the node has none
+}
+
+// targets is what the API says about the entries, read once per run.
+type targets struct {
+	nodes []node
+
+	// The NodePort Service: its port, its traffic policy, and the nodes that
+	// have a ready endpoint (they matter under externalTrafficPolicy Local).
+	nodePort      int32
+	nodePortErr   error
+	etpLocal      bool
+	endpointNodes map[string]bool
+
+	// The LoadBalancer Service: its ingress address, or why there is none.
+	lbAddress string
+	lbSkip    string
+	lbErr     error
+	// proxyPort is the LoadBalancer Service's port, used by the API-server
+	// proxy fallback; 0 when that Service is missing.
+	proxyPort int32
+
+	// readyBackends counts the backend Service's ready endpoints; -1 when
+	// unknown.
+	readyBackends int
+}
+
+// discover reads nodes, Services and EndpointSlices. Only a failure to list
+// nodes is fatal: without nodes there is no cluster to check.
+func (c *Checker) discover(ctx context.Context) (targets, error) {
+	var t targets
+	nodes, err := c.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return t, fmt.Errorf("list nodes: %w", err)
+	}
+	for _, n := range nodes.Items {
+		t.nodes = append(t.nodes, node{name: n.Name, ip: internalIP(n)})
+	}
+	c.discoverNodePort(ctx, &t)
+	c.discoverLoadBalancer(ctx, &t)
+	t.readyBackends = c.readyEndpoints(ctx, c.cfg.BackendService)
+	return t, nil
+}
+
+func internalIP(n corev1.Node) string {
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			return a.Address
+		}
+	}
+	return ""
+}
+
+func (c *Checker) discoverNodePort(ctx context.Context, t *targets) {
+	svc, err := c.service(ctx, c.cfg.NodePortService)
+	if err != nil {
+		t.nodePortErr = err
+		return
+	}
+	if len(svc.Spec.Ports) == 0 || svc.Spec.Ports[0].NodePort == 0 {
+		t.nodePortErr = fmt.Errorf("service %s/%s has no nodePort (type %s)", c.cfg.Namespace, svc.Name, svc.Spec.Type)
+		return
+	}
+	t.nodePort = svc.Spec.Ports[0].NodePort
+	t.etpLocal = svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+	t.endpointNodes = c.endpointNodes(ctx, svc.Name)
+}
+
+func (c *Checker) discoverLoadBalancer(ctx context.Context, t *targets) {
+	svc, err := c.service(ctx, c.cfg.LoadBalancerService)
+	if err != nil {
+		t.lbErr = err
+		return
+	}
+	if len(svc.Spec.Ports) == 0 {
+		t.lbErr = fmt.Errorf("service %s/%s has no ports", c.cfg.Namespace, svc.Name)
+		return
+	}
+	port := svc.Spec.Ports[0].Port
+	t.proxyPort = port
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		t.lbSkip = fmt.Sprintf("service %s is type %s, not LoadBalancer", svc.Name, svc.Spec.Type)
+		return
+	}
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		host := in.IP
+		if host == "" {
+			host = in.Hostname
+		}
+		if host != "" {
+			t.lbAddress = net.JoinHostPort(host, strconv.Itoa(int(port)))
+			return
+		}
+	}
+	// Pending is normal until a LoadBalancer controller (cloud-provider-kind
+	// on kind) has assigned an address, so it is a skip, not a failure.
+	t.lbSkip = fmt.Sprintf("service %s has no LoadBalancer ingress address yet: no LoadBalancer controller has assigned one", svc.Name)
+}
+
+func (c *Checker) service(ctx context.Context, name string) (*corev1.Service, error) {
+	svc, err := c.client.CoreV1().Services(c.cfg.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("service %s/%s not found (is the lab deployed?)", c.cfg.Namespace, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get service %s/%s: %w", c.cfg.Namespace, name, err)
+	}
+	return svc, nil
+}
+
+// endpointSlices lists the slices of a Service; nil when they cannot be read.
+func (c *Checker) endpointSlices(ctx context.Context, service string) []discoveryv1.EndpointSlice {
+	list, err := c.client.DiscoveryV1().EndpointSlices(c.cfg.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: discoveryv1.LabelServiceName + "=" + service,
+	})
+	if err != nil {
+		return nil
+	}
+	return list.Items
+}
+
+// endpointNodes returns the nodes that hold a ready endpoint of a Service.
+func (c *Checker) endpointNodes(ctx context.Context, service string) map[string]bool {
+	nodes := map[string]bool{}
+	for _, s := range c.endpointSlices(ctx, service) {
+		for _, e := range s.Endpoints {
+			if ready(e) && e.NodeName != nil {
+				nodes[*e.NodeName] = true
+			}
+		}
+	}
+	return nodes
+}
+
+// readyEndpoints counts a Service's ready endpoints, or -1 when unknown.
+func (c *Checker) readyEndpoints(ctx context.Context, service string) int {
+	slices := c.endpointSlices(ctx, service)
+	if slices == nil {
+		return -1
+	}
+	seen := map[string]bool{}
+	for _, s := range slices {
+		for _, e := range s.Endpoints {
+			if ready(e) && len(e.Addresses) > 0 {
+				seen[e.Addresses[0]] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+// ready treats a missing condition as ready, as the EndpointSlice API says
+// consumers should.
+func ready(e discoveryv1.Endpoint) bool {
+	return e.Conditions.Ready == nil || *e.Conditions.Ready
+}

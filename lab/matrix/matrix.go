@@ -1,0 +1,205 @@
+// Package matrix runs podpaths' reachability matrix against a cluster.
+//
+// From outside the cluster it calls the frontend's nginx through the NodePort
+// on every node's InternalIP and on the localhost mapping, and through the
+// LoadBalancer address. Through the first of those entries that answered it
+// then asks the pods for their own view: the frontend's /api/paths (every path
+// inside counts), /api/spread, and, through nginx's /my-be/, the backend's
+// /api/peers and /api/whoami. `lab check` prints the result and the e2e suite
+// asserts on it, so both judge a cluster the same way.
+//
+// Besides the Kubernetes client, only the HTTP dialer touches the network,
+// and it is injectable: tests map node addresses to loopback servers there.
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// Methods of the paths the matrix itself tries. The discovery methods of the
+// pods' own paths come from the report package.
+const (
+	// MethodNodePort reaches the frontend's nginx on <node IP>:<nodePort>,
+	// where kube-proxy forwards to a ready endpoint on any node.
+	MethodNodePort report.Method = "nodeport"
+	// MethodLoadBalancer reaches it on the LoadBalancer ingress address.
+	MethodLoadBalancer report.Method = "loadbalancer"
+	// MethodAPIProxy reaches it through the API server's service proxy, which
+	// dials a pod of the Service directly and bypasses kube-proxy.
+	MethodAPIProxy report.Method = "apiserver-proxy"
+	// MethodSpread is the frontend calling the backend ClusterIP many times.
+	MethodSpread report.Method = "spread"
+)
+
+// DialFunc dials a network address, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// Localhost is an address on this machine that forwards to a node's NodePort,
+// as kind's extraPortMappings do for 127.0.0.1:30080.
+type Localhost struct {
+	// Address is host:port, e.g. 127.0.0.1:30080.
+	Address string
+	// Node is the node the mapping reaches (kind: the control plane). It
+	// decides the expectation under externalTrafficPolicy Local; "" means
+	// unknown, and the path is then expected to work.
+	Node string
+}
+
+// Config says where the matrix looks and how long it waits.
+type Config struct {
+	// Namespace holds the lab's workloads and Services.
+	Namespace string
+	// NodePortService is the NodePort Service in front of nginx.
+	NodePortService string
+	// LoadBalancerService is the LoadBalancer Service in front of nginx.
+	LoadBalancerService string
+	// BackendService is the ClusterIP Service that /api/spread balances over;
+	// its ready endpoints are the replicas a spread can reach.
+	BackendService string
+	// Localhost, when its Address is set, is tried like a node.
+	Localhost Localhost
+	// NodeIPsUnreachable, when set, says why this machine cannot reach the
+	// nodes' InternalIPs (Docker Desktop keeps kind's nodes inside its VM on
+	// macOS and Windows); the NodePort checks on node IPs are then skipped
+	// with that reason and localhost is the way in.
+	NodeIPsUnreachable string
+	// SpreadCalls is the n of /api/spread.
+	SpreadCalls int
+	// OutsideTimeout bounds each call from outside to an entry.
+	OutsideTimeout time.Duration
+	// InsideTimeout bounds each call through the entry. It is longer because
+	// the frontend calls its own peers, each with its own timeout, before it
+	// answers.
+	InsideTimeout time.Duration
+	// APIProxy lets the matrix fall back to the API server's service proxy
+	// when no outside entry answered, so that the pods' own view is still
+	// reported when only the NodePort or the LoadBalancer is broken.
+	APIProxy bool
+	// DialContext dials every outside connection; nil means a net.Dialer.
+	DialContext DialFunc
+}
+
+// DefaultConfig returns the names of DESIGN.md section 4 and the timeouts
+// `lab check` uses.
+func DefaultConfig() Config {
+	return Config{
+		Namespace:           "podpaths",
+		NodePortService:     "frontend-nodeport",
+		LoadBalancerService: "frontend",
+		BackendService:      "backend",
+		SpreadCalls:         20,
+		OutsideTimeout:      5 * time.Second,
+		InsideTimeout:       20 * time.Second,
+		APIProxy:            true,
+	}
+}
+
+// Checker runs the matrix against one cluster.
+type Checker struct {
+	client kubernetes.Interface
+	http   *http.Client
+	cfg    Config
+}
+
+// New returns a Checker that reads the cluster through client.
+func New(client kubernetes.Interface, cfg Config) *Checker {
+	return &Checker{client: client, http: newHTTPClient(cfg.DialContext), cfg: cfg}
+}
+
+// newHTTPClient returns the client for outside calls. It never uses a proxy
+// from the environment, never follows redirects (a redirect could point
+// anywhere) and opens a new connection per call, so every call really goes
+// through the Service again instead of reusing a connection to one pod.
+func newHTTPClient(dial DialFunc) *http.Client {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	return &http.Client{
+		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Run runs every action and returns the result. It returns an error only when
+// the cluster cannot be read at all; unreachable entries are results.
+func (c *Checker) Run(ctx context.Context) (Result, error) {
+	start := time.Now()
+	t, err := c.discover(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	outside := c.outsideActions(t)
+	actions := make([]action, len(outside))
+	for i, o := range outside {
+		actions[i] = o.action
+	}
+	results := runActions(ctx, actions)
+	entry := c.pickEntry(outside, results, t)
+	inside := c.insideActions(entry, t)
+	results = append(results, runActions(ctx, inside)...)
+	return Result{Actions: results, Entry: entryName(entry), Duration: time.Since(start)}, nil
+}
+
+// action is one call the matrix makes. It yields at least one check: the
+// call itself, plus the paths that the answer carries.
+type action struct {
+	name string
+	run  func(ctx context.Context) []Check
+}
+
+// runActions runs actions concurrently, because each may wait for its whole
+// timeout, and returns their results in the order given.
+func runActions(ctx context.Context, actions []action) []ActionResult {
+	results := make([]ActionResult, len(actions))
+	var wg sync.WaitGroup
+	for i, a := range actions {
+		wg.Go(func() {
+			checks := a.run(ctx)
+			for j := range checks {
+				checks[j].Action = a.name
+			}
+			results[i] = ActionResult{Name: a.name, Checks: checks}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// skipped is a check that could not run, with the reason. The unconfigured
+// error kind makes report.Path.Outcome count it as skipped.
+func skipped(p report.Path, reason string) Check {
+	p.ErrorKind = report.ErrorUnconfigured
+	p.Error = reason
+	if p.Expected == "" {
+		p.Expected = report.ExpectOK
+	}
+	return Check{Path: p}
+}
+
+// broken is a check that failed before any call, e.g. a missing Service.
+func broken(p report.Path, err error) Check {
+	p.ErrorKind = report.ErrorOther
+	p.Error = err.Error()
+	if p.Expected == "" {
+		p.Expected = report.ExpectOK
+	}
+	return Check{Path: p}
+}
+
+func entryName(e entry) string {
+	if e == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %s", e.method(), e.address())
+}

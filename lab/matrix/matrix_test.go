@@ -1,0 +1,361 @@
+package matrix
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// want is the expected outcome and error kind of one check, by path id.
+type want struct {
+	outcome report.Outcome
+	kind    report.ErrorKind
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	pass := want{outcome: report.OutcomePass}
+	tests := []struct {
+		name      string
+		setup     func(f *fixture)
+		checks    map[string]want
+		ok        int
+		failed    int
+		skipped   int
+		passed    bool
+		entry     string // prefix of Result.Entry
+		reasonHas string // a skip reason that must appear in the summary
+	}{
+		{
+			name: "healthy lab",
+			checks: map[string]want{
+				"outside-nodeport-localhost":     pass,
+				"outside-nodeport-" + cpNode:     pass,
+				"outside-nodeport-" + workerNode: pass,
+				"outside-nodeport-" + worker2:    pass,
+				"outside-loadbalancer":           pass,
+				"outside-frontend-paths":         pass,
+				"nginx-frontend-localhost":       pass,
+				"frontend-backend-env":           {report.OutcomeSkip, report.ErrorUnconfigured},
+				"frontend-backend-dns":           pass,
+				"frontend-sidecar-podip":         {report.OutcomePass, report.ErrorRefused},
+				"frontend-backend-spread":        pass,
+				"outside-nginx-backend-peers":    pass,
+				"backend-1-backend-0-headless":   pass,
+				"backend-1-backend-2-headless":   pass,
+				"outside-nginx-backend-whoami":   pass,
+				"backend-sidecar-localhost":      pass,
+			},
+			ok: 15, skipped: 1, passed: true, entry: "nodeport 127.0.0.1:", reasonHas: "frontend-backend-env: BACKEND_SERVICE_HOST not set",
+		},
+		{
+			name: "LoadBalancer pending is skipped with the reason",
+			setup: func(f *fixture) {
+				f.replace(service("frontend", corev1.ServiceTypeLoadBalancer, 80, 31234, ""))
+			},
+			checks: map[string]want{"outside-loadbalancer": {report.OutcomeSkip, report.ErrorUnconfigured}},
+			ok:     14, skipped: 2, passed: true,
+			reasonHas: "outside-loadbalancer: service frontend has no LoadBalancer ingress address yet",
+		},
+		{
+			name:   "a refusing node fails as refused",
+			setup:  func(f *fixture) { f.refuse(nodeAddr(workerNode)) },
+			checks: map[string]want{"outside-nodeport-" + workerNode: {report.OutcomeFail, report.ErrorRefused}},
+			ok:     14, failed: 1, skipped: 1,
+		},
+		{
+			name:   "a hanging node fails as timeout",
+			setup:  func(f *fixture) { f.hang(nodeAddr(worker2)) },
+			checks: map[string]want{"outside-nodeport-" + worker2: {report.OutcomeFail, report.ErrorTimeout}},
+			ok:     14, failed: 1, skipped: 1,
+		},
+		{
+			name: "externalTrafficPolicy Local: nodes without an endpoint must drop",
+			setup: func(f *fixture) {
+				svc := service("frontend-nodeport", corev1.ServiceTypeNodePort, 80, 30080, "")
+				svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+				f.replace(svc)
+				f.replace(endpointSlice("frontend-nodeport", map[string]string{"10.244.1.5": workerNode}))
+				f.hang(f.cfg.Localhost.Address)
+				f.hang(nodeAddr(cpNode))
+				f.hang(nodeAddr(worker2))
+			},
+			checks: map[string]want{
+				"outside-nodeport-localhost":     {report.OutcomePass, report.ErrorTimeout},
+				"outside-nodeport-" + cpNode:     {report.OutcomePass, report.ErrorTimeout},
+				"outside-nodeport-" + workerNode: pass,
+				"outside-nodeport-" + worker2:    {report.OutcomePass, report.ErrorTimeout},
+				"outside-frontend-paths":         pass,
+			},
+			ok: 15, skipped: 1, passed: true, entry: "nodeport " + nodeAddr(workerNode),
+		},
+		{
+			name: "externalTrafficPolicy Local: a node without an endpoint that answers fails",
+			setup: func(f *fixture) {
+				svc := service("frontend-nodeport", corev1.ServiceTypeNodePort, 80, 30080, "")
+				svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+				f.replace(svc)
+			},
+			checks: map[string]want{"outside-nodeport-" + cpNode: {report.OutcomeFail, report.ErrorNone}},
+			ok:     13, failed: 2, skipped: 1, // control plane and localhost (which reaches it) answered
+		},
+		{
+			name: "node IPs unreachable from this machine are skipped, localhost carries on",
+			setup: func(f *fixture) {
+				f.cfg.NodeIPsUnreachable = "node IPs are inside Docker Desktop's VM"
+				for n := range nodeIPs {
+					delete(f.routes, nodeAddr(n))
+				}
+			},
+			checks: map[string]want{
+				"outside-nodeport-" + cpNode:  {report.OutcomeSkip, report.ErrorUnconfigured},
+				"outside-nodeport-" + worker2: {report.OutcomeSkip, report.ErrorUnconfigured},
+				"outside-nodeport-localhost":  pass,
+				"outside-frontend-paths":      pass,
+			},
+			ok: 12, skipped: 4, passed: true, entry: "nodeport 127.0.0.1:",
+			reasonHas: "outside-nodeport-podpaths-worker: node IPs are inside Docker Desktop's VM",
+		},
+		{
+			name: "pod paths that fail their expectation fail the run",
+			setup: func(f *fixture) {
+				rep := frontendReport()
+				rep.Paths[2].OK, rep.Paths[2].ErrorKind, rep.Paths[2].Error = false, report.ErrorDNS, "no such host"
+				rep.Paths[3].OK, rep.Paths[3].ErrorKind = true, report.ErrorNone
+				rep.Paths[1].Required = true
+				f.front.set(pathPaths, jsonHandler(rep))
+			},
+			checks: map[string]want{
+				"frontend-backend-dns":   {report.OutcomeFail, report.ErrorDNS},
+				"frontend-sidecar-podip": {report.OutcomeFail, report.ErrorNone},
+				"frontend-backend-env":   {report.OutcomeFail, report.ErrorUnconfigured},
+			},
+			ok: 13, failed: 3,
+		},
+		{
+			name: "no outside entry: the API-server proxy carries the inside actions",
+			setup: func(f *fixture) {
+				f.cfg.APIProxy = true
+				f.proxy = f.front
+				f.replace(service("frontend", corev1.ServiceTypeLoadBalancer, 80, 31234, ""))
+				f.refuse(f.cfg.Localhost.Address)
+				for n := range nodeIPs {
+					f.refuse(nodeAddr(n))
+				}
+			},
+			checks: map[string]want{
+				"outside-nodeport-" + cpNode: {report.OutcomeFail, report.ErrorRefused},
+				"outside-frontend-paths":     pass,
+				"frontend-backend-spread":    pass,
+				"backend-sidecar-localhost":  pass,
+			},
+			ok: 10, failed: 4, skipped: 2, entry: "apiserver-proxy services/podpaths/frontend:80",
+		},
+		{
+			name: "no entry and no proxy: the inside actions are skipped",
+			setup: func(f *fixture) {
+				f.removeService("frontend")
+				for n := range nodeIPs {
+					f.refuse(nodeAddr(n))
+				}
+				f.refuse(f.cfg.Localhost.Address)
+			},
+			checks: map[string]want{
+				"outside-loadbalancer":    {report.OutcomeFail, report.ErrorOther},
+				"outside-frontend-paths":  {report.OutcomeSkip, report.ErrorUnconfigured},
+				"frontend-backend-spread": {report.OutcomeSkip, report.ErrorUnconfigured},
+			},
+			ok: 0, failed: 5, skipped: 4,
+		},
+		{
+			name: "a missing NodePort Service fails the NodePort checks",
+			setup: func(f *fixture) {
+				f.removeService("frontend-nodeport")
+			},
+			checks: map[string]want{
+				"outside-nodeport-localhost":  {report.OutcomeFail, report.ErrorOther},
+				"outside-nodeport-" + worker2: {report.OutcomeFail, report.ErrorOther},
+				"outside-frontend-paths":      pass,
+			},
+			ok: 11, failed: 4, skipped: 1, entry: "loadbalancer " + lbAddr,
+		},
+		{
+			name: "a spread that stays on one pod fails",
+			setup: func(f *fixture) {
+				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 20}, 0))
+			},
+			checks: map[string]want{"frontend-backend-spread": {report.OutcomeFail, report.ErrorOther}},
+			ok:     14, failed: 1, skipped: 1,
+		},
+		{
+			name: "a spread with failed calls fails",
+			setup: func(f *fixture) {
+				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 9, "backend-1": 9}, 2))
+			},
+			checks: map[string]want{"frontend-backend-spread": {report.OutcomeFail, report.ErrorOther}},
+			ok:     14, failed: 1, skipped: 1,
+		},
+		{
+			name: "an unreadable path report fails the call",
+			setup: func(f *fixture) {
+				f.front.set(pathPaths, rawHandler(http.StatusOK, "<html>not json</html>"))
+			},
+			checks: map[string]want{"outside-frontend-paths": {report.OutcomeFail, report.ErrorOther}},
+			ok:     11, failed: 1, // the four report paths are gone
+		},
+		{
+			name: "nginx answering 502 for /my-be/ fails as http",
+			setup: func(f *fixture) {
+				f.front.set(pathMyWhoami, rawHandler(http.StatusBadGateway, "bad gateway"))
+			},
+			checks: map[string]want{"outside-nginx-backend-whoami": {report.OutcomeFail, report.ErrorHTTP}},
+			ok:     13, failed: 1, skipped: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			res := f.run()
+			got := map[string]Check{}
+			for _, c := range res.Checks() {
+				got[c.ID] = c
+			}
+			for id, w := range tt.checks {
+				c, ok := got[id]
+				if !ok {
+					t.Errorf("check %s missing; got %v", id, ids(res))
+					continue
+				}
+				if c.Outcome() != w.outcome || c.ErrorKind != w.kind {
+					t.Errorf("check %s: got %s/%q, want %s/%q (line %q)", id, c.Outcome(), c.ErrorKind, w.outcome, w.kind, Line(c))
+				}
+			}
+			s := res.Summary()
+			if s.OK != tt.ok || s.Failed != tt.failed || s.Skipped != tt.skipped || s.Actions != 9 {
+				t.Errorf("summary: got ok=%d failed=%d skipped=%d actions=%d, want %d/%d/%d/9\n%s",
+					s.OK, s.Failed, s.Skipped, s.Actions, tt.ok, tt.failed, tt.skipped, lines(t, res))
+			}
+			if res.Passed() != tt.passed {
+				t.Errorf("Passed: got %v, want %v", res.Passed(), tt.passed)
+			}
+			if !strings.HasPrefix(res.Entry, tt.entry) {
+				t.Errorf("entry: got %q, want prefix %q", res.Entry, tt.entry)
+			}
+			if tt.reasonHas != "" && !strings.Contains(s.String(), tt.reasonHas) {
+				t.Errorf("summary %q lacks reason %q", s.String(), tt.reasonHas)
+			}
+		})
+	}
+}
+
+// TestRunTimeoutBound proves a hanging entry costs the timeout and not more:
+// the check fails as timeout close to the bound, and the run ends soon after.
+func TestRunTimeoutBound(t *testing.T) {
+	t.Parallel()
+	const bound = 300 * time.Millisecond
+	f := newFixture(t)
+	f.cfg.OutsideTimeout = bound
+	f.hang(nodeAddr(workerNode))
+	start := time.Now()
+	res := f.run()
+	elapsed := time.Since(start)
+	var c Check
+	for _, x := range res.Checks() {
+		if x.ID == "outside-nodeport-"+workerNode {
+			c = x
+		}
+	}
+	if c.ErrorKind != report.ErrorTimeout {
+		t.Fatalf("hanging node: got kind %q, want timeout (line %q)", c.ErrorKind, Line(c))
+	}
+	latency := time.Duration(c.LatencyMS * float64(time.Millisecond))
+	if latency < bound-10*time.Millisecond || latency > bound+time.Second {
+		t.Errorf("hanging node latency: got %v, want about %v", latency, bound)
+	}
+	if elapsed > bound+3*time.Second {
+		t.Errorf("run took %v with a %v bound", elapsed, bound)
+	}
+}
+
+// TestRunDialsOnlyMappedAddresses proves the seam: a node address without a
+// route is an error from the test dialer, not a connection attempt.
+func TestRunDialsOnlyMappedAddresses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	delete(f.routes, nodeAddr(cpNode))
+	res := f.run()
+	for _, c := range res.Checks() {
+		if c.ID == "outside-nodeport-"+cpNode {
+			if !strings.Contains(c.Error, "test dialer: no route to "+nodeAddr(cpNode)) {
+				t.Errorf("unmapped node: got error %q, want the test dialer's", c.Error)
+			}
+			return
+		}
+	}
+	t.Fatalf("no check for %s", cpNode)
+}
+
+func TestRunIdentity(t *testing.T) {
+	t.Parallel()
+	res := newFixture(t).run()
+	for _, c := range res.Checks() {
+		if c.ID != "outside-nodeport-"+workerNode {
+			continue
+		}
+		if c.AnsweredBy == nil || c.AnsweredBy.Pod != "frontend-7c9-abcde" || c.AnsweredBy.Node != workerNode {
+			t.Errorf("answered_by: got %+v, want frontend-7c9-abcde on %s", c.AnsweredBy, workerNode)
+		}
+		if c.ClientIPSeen != "172.18.0.1" {
+			t.Errorf("client_ip_seen: got %q, want the X-Real-IP 172.18.0.1", c.ClientIPSeen)
+		}
+		if c.ToNode != workerNode || c.Status != http.StatusOK {
+			t.Errorf("to_node/status: got %q/%d, want %s/200", c.ToNode, c.Status, workerNode)
+		}
+		return
+	}
+	t.Fatal("no check for the worker")
+}
+
+func TestRunListNodesError(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := f.clientset()
+	cs.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New("rbac says no"))
+	})
+	_, err := New(cs, f.cfg).Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "list nodes") {
+		t.Fatalf("Run with nodes forbidden: got %v, want a list nodes error", err)
+	}
+}
+
+func ids(r Result) []string {
+	var out []string
+	for _, c := range r.Checks() {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func lines(t *testing.T, r Result) string {
+	t.Helper()
+	var b strings.Builder
+	if err := r.Write(&b); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	return b.String()
+}
