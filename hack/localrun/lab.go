@@ -29,6 +29,9 @@ type Options struct {
 	ServiceIP string
 	Backends  int
 	Namespace string
+	// Nginx is the nginx binary to put in front of the frontend: "" finds
+	// one on this machine, "none" runs without.
+	Nginx, NginxTemplate string
 }
 
 func defaultOptions() Options {
@@ -36,6 +39,7 @@ func defaultOptions() Options {
 		BinDir: "_output/bin", LogDir: "_output/run",
 		Frontend: "127.0.0.1:3000", FrontendAdmin: "127.0.0.1:3090",
 		PodNet: "127.0.10", ServiceIP: "127.0.9.1", Backends: 3, Namespace: "podpaths",
+		NginxTemplate: "nginx/default.conf.template",
 	}
 }
 
@@ -53,6 +57,7 @@ type Lab struct {
 	vip       *serviceProxy
 	procs     []*process
 	backends  []backendPod
+	nginx     string // nginx's address, "" when it does not run
 	cancelRun context.CancelFunc
 	loopDone  chan struct{}
 }

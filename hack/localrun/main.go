@@ -31,6 +31,7 @@ func main() {
 	flag.StringVar(&opts.LogDir, "logs", opts.LogDir, "directory for each process's log")
 	flag.StringVar(&opts.Frontend, "frontend", opts.Frontend, "address of the frontend (the dashboard)")
 	flag.IntVar(&opts.Backends, "backends", opts.Backends, "number of backend pods")
+	flag.StringVar(&opts.Nginx, "nginx", opts.Nginx, `nginx binary in front of the frontend ("" finds one, "none" runs without)`)
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -47,8 +48,8 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "podpaths is running on this machine (logs in %s)\n"+
-		"  dashboard:   http://%s/\n  path report: http://%s/api/paths\nPress Ctrl-C to stop.\n",
-		opts.LogDir, opts.Frontend, opts.Frontend)
+		"  dashboard:   http://%s/\n  path report: http://%s/api/paths\n%s\nPress Ctrl-C to stop.\n",
+		opts.LogDir, opts.Frontend, opts.Frontend, lab.nginxLine())
 	if err == nil {
 		<-ctx.Done()
 	}

@@ -39,10 +39,33 @@ func (l *Lab) startProcesses() error {
 		backend := append(pod[:len(pod):len(pod)],
 			"PODPATHS_APP_ADDR="+b.addr(), "PODPATHS_ADMIN_ADDR="+net.JoinHostPort(b.ip, "9090"),
 			"PODPATHS_SIDECAR_ADDR="+net.JoinHostPort(b.ip, "9000"))
-		if err := l.start("sidecar", b.name, sidecar, "http://"+net.JoinHostPort(b.ip, "9091")+"/readyz"); err != nil {
+		if err := l.start(b.name+"-sidecar", b.name, l.bin("sidecar"), sidecar, "http://"+net.JoinHostPort(b.ip, "9091")+"/readyz"); err != nil {
 			return err
 		}
-		if err := l.start("backend", b.name, backend, "http://"+net.JoinHostPort(b.ip, "9090")+"/readyz"); err != nil {
+		if err := l.start(b.name+"-backend", b.name, l.bin("backend"), backend, "http://"+net.JoinHostPort(b.ip, "9090")+"/readyz"); err != nil {
+			return err
+		}
+	}
+	return l.startFrontendPod(common)
+}
+
+// startFrontendPod starts the frontend and, when this machine has nginx, the
+// nginx in front of it, configured from the project's own template.
+func (l *Lab) startFrontendPod(common []string) error {
+	nginxAddr := "none"
+	if bin := findNginx(l.opts.Nginx); bin != "" && l.opts.Nginx != "none" {
+		dir, err := filepath.Abs(filepath.Join(l.opts.LogDir, "nginx"))
+		if err != nil {
+			return err
+		}
+		conf, err := l.writeNginxConfig(dir)
+		if err != nil {
+			return err
+		}
+		nginxAddr = l.nginxAddr()
+		l.nginx = nginxAddr
+		if err := l.start("frontend-0-nginx", "frontend-0", []string{bin, "-e", "stderr", "-p", dir, "-c", conf},
+			os.Environ(), "http://"+nginxAddr+"/nginx-health"); err != nil {
 			return err
 		}
 	}
@@ -50,10 +73,12 @@ func (l *Lab) startProcesses() error {
 	frontend = append(frontend,
 		"PODPATHS_POD_NAME=frontend-0", "PODPATHS_POD_IP=127.0.0.1",
 		"PODPATHS_APP_ADDR="+l.opts.Frontend, "PODPATHS_ADMIN_ADDR="+l.opts.FrontendAdmin,
-		// No nginx runs here, so the two nginx paths report unconfigured.
-		"PODPATHS_NGINX_ADDR=none")
-	return l.start("frontend", "frontend-0", frontend, "http://"+l.opts.FrontendAdmin+"/readyz")
+		"PODPATHS_NGINX_ADDR="+nginxAddr)
+	return l.start("frontend-0-frontend", "frontend-0", l.bin("frontend"), frontend, "http://"+l.opts.FrontendAdmin+"/readyz")
 }
+
+// bin is the command line of a service binary.
+func (l *Lab) bin(service string) []string { return []string{filepath.Join(l.opts.BinDir, service)} }
 
 // serviceLinks are the variables the kubelet injects for the backend Service
 // into pods created after it.
@@ -68,18 +93,16 @@ func (l *Lab) serviceLinks() []string {
 	}
 }
 
-func (l *Lab) start(service, pod string, env []string, readyURL string) error {
-	name := pod + "-" + service
-	if service == "frontend" {
-		name = pod
-	}
+// start starts one "container": name is its log name, pod the pod it
+// belongs to (so Kill can stop a whole pod).
+func (l *Lab) start(name, pod string, cmdline, env []string, readyURL string) error {
 	logPath := l.logFile(name)
 	log, err := os.Create(logPath)
 	if err != nil {
 		return fmt.Errorf("log for %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(l.opts.BinDir, service))
+	cmd := exec.CommandContext(ctx, cmdline[0], cmdline[1:]...)
 	// Stop as the kubelet does: SIGTERM, then SIGKILL after a grace period.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
