@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Shutdown configures how a service stops.
@@ -96,3 +98,24 @@ func shutdownAll(logger *slog.Logger, timeout time.Duration, listeners []*Listen
 
 // Close releases the socket of a listener that will not be served.
 func (l *Listener) Close() error { return l.ln.Close() }
+
+// Servers is what a service serves: its app handler on AppAddr and the admin
+// handler (probes and metrics from reg) on AdminAddr.
+type Servers struct {
+	AppAddr, AdminAddr string
+	App                http.Handler
+	Registry           *prometheus.Registry
+}
+
+// ListenAndRun binds both servers, then runs them with Run.
+func ListenAndRun(ctx context.Context, logger *slog.Logger, sd Shutdown, ready *atomic.Bool, s Servers) error {
+	app, err := Listen("app", s.AppAddr, s.App)
+	if err != nil {
+		return err
+	}
+	admin, err := Listen("admin", s.AdminAddr, AdminHandler(s.Registry, ready))
+	if err != nil {
+		return errors.Join(err, app.Close())
+	}
+	return Run(ctx, logger, sd, ready, app, admin)
+}

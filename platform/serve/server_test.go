@@ -175,6 +175,38 @@ func TestListenerClose(t *testing.T) {
 	}
 }
 
+func TestListenAndRunReleasesAppWhenAdminCannotBind(t *testing.T) {
+	t.Parallel()
+	busy, err := serve.Listen("busy", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) //nolint:errcheck // test cleanup
+	free, err := serve.Listen("probe", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	appAddr := free.Addr()
+	if err := free.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var ready atomic.Bool
+	err = serve.ListenAndRun(t.Context(), slog.New(slog.NewJSONHandler(io.Discard, nil)), serve.Shutdown{Timeout: time.Second}, &ready,
+		serve.Servers{AppAddr: appAddr, AdminAddr: busy.Addr(), App: okHandler(), Registry: serve.NewRegistry("t", "v")})
+	if err == nil || !strings.Contains(err.Error(), "listen admin") {
+		t.Fatalf("ListenAndRun with admin port %s in use = %v, want a listen admin error", busy.Addr(), err)
+	}
+	if ready.Load() {
+		t.Errorf("ready after a failed start, want not ready")
+	}
+	again, err := serve.Listen("app", appAddr, okHandler())
+	if err != nil {
+		t.Fatalf("app port %s still held after the failed start: %v", appAddr, err)
+	}
+	again.Close() //nolint:errcheck // test cleanup
+}
+
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	app, err := serve.Listen("app", "127.0.0.1:0", okHandler())

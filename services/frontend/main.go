@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,18 +57,12 @@ func run(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	deps.Logger = logger
-	app, err := serve.Listen("app", cfg.AppAddr, api.NewServer(logger, serve.NewHTTPMetrics(reg), deps))
-	if err != nil {
-		return err
-	}
-	admin, err := serve.Listen("admin", cfg.AdminAddr, serve.AdminHandler(reg, &ready))
-	if err != nil {
-		return errors.Join(err, app.Close())
-	}
+	app := api.NewServer(logger, serve.NewHTTPMetrics(reg), deps)
+
 	logger.Info("starting", "version", version, "pod", deps.Self.Pod, "methods", cfg.BackendMethods,
 		"service_links", len(deps.Links))
-	shutdown := serve.Shutdown{DrainDelay: cfg.DrainDelay, Timeout: cfg.ShutdownTimeout}
-	return serve.Run(ctx, logger, shutdown, &ready, app, admin)
+	return serve.ListenAndRun(ctx, logger, cfg.Shutdown(), &ready,
+		serve.Servers{AppAddr: cfg.AppAddr, AdminAddr: cfg.AdminAddr, App: app, Registry: reg})
 }
 
 // newDeps wires the frontend's clients. Calls whose callee calls further get

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,15 +47,9 @@ func run(ctx context.Context, environ []string, stdout io.Writer) error {
 	var ready atomic.Bool
 
 	self := identity.New(service, version, cfg.Env, time.Now())
-	app, err := serve.Listen("app", cfg.AppAddr, api.NewServer(logger, serve.NewHTTPMetrics(reg), self))
-	if err != nil {
-		return err
-	}
-	admin, err := serve.Listen("admin", cfg.AdminAddr, serve.AdminHandler(reg, &ready))
-	if err != nil {
-		return errors.Join(err, app.Close())
-	}
+	app := api.NewServer(logger, serve.NewHTTPMetrics(reg), self)
+
 	logger.Info("starting", "version", version, "pod", self.Pod)
-	shutdown := serve.Shutdown{DrainDelay: cfg.DrainDelay, Timeout: cfg.ShutdownTimeout}
-	return serve.Run(ctx, logger, shutdown, &ready, app, admin)
+	return serve.ListenAndRun(ctx, logger, cfg.Shutdown(), &ready,
+		serve.Servers{AppAddr: cfg.AppAddr, AdminAddr: cfg.AdminAddr, App: app, Registry: reg})
 }
