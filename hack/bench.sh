@@ -32,7 +32,7 @@ taskset -c 0 "$bench" bare -addr 127.0.0.1:18080 & pids+=($!)
 PODPATHS_APP_ADDR=127.0.0.1:18081 PODPATHS_ADMIN_ADDR=127.0.0.1:19081 PODPATHS_SIDECAR_ADDR=127.0.0.1:1 \
   PODPATHS_DRAIN_DELAY=0s taskset -c 0 _output/bin/backend >"$out/backend.log" & pids+=($!)
 wait_ok http://127.0.0.1:18080/whoami
-wait_ok http://127.0.0.1:19081/readyz
+wait_ok http://127.0.0.1:19081/healthz  # alive; not ready without a sidecar, which this run does not need
 taskset -c 1 "$bench" load -url http://127.0.0.1:18080/whoami -duration 1s -conns 8 >/dev/null  # warm-up
 taskset -c 1 "$bench" load -url http://127.0.0.1:18081/whoami -duration 1s -conns 8 >/dev/null  # warm-up
 bare=$(taskset -c 1 "$bench" load -url http://127.0.0.1:18080/whoami -duration 5s -conns 8)
@@ -56,7 +56,7 @@ port=18090
 for svc in backend sidecar frontend; do
   PODPATHS_APP_ADDR=127.0.0.1:$port PODPATHS_ADMIN_ADDR=127.0.0.1:$((port + 1)) PODPATHS_NGINX_ADDR=none \
     "_output/bin/$svc" >/dev/null & pid=$!; pids+=("$pid")
-  wait_ok "http://127.0.0.1:$((port + 1))/readyz"
+  wait_ok "http://127.0.0.1:$((port + 1))/healthz"
   sleep 2  # let start-up garbage be collected: this is a measurement, not a test
   printf '%-9s %s\n' "$svc" "$(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")"
   port=$((port + 2))

@@ -86,7 +86,9 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if l.vip, err = listenServiceProxy(vipAddr); err != nil {
 		return nil, errors.Join(err, l.dns.Close())
 	}
-	l.publish(l.backends)
+	if err := l.publish(l.backends); err != nil {
+		return nil, errors.Join(err, l.Stop())
+	}
 	if err := l.startProcesses(); err != nil {
 		return nil, errors.Join(err, l.Stop())
 	}
@@ -101,7 +103,7 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 
 // publish sets DNS and the Service proxy to the ready backends, as the
 // EndpointSlice controller, CoreDNS and kube-proxy together would.
-func (l *Lab) publish(ready []backendPod) {
+func (l *Lab) publish(ready []backendPod) error {
 	ns := l.opts.Namespace
 	svc := "backend." + ns + ".svc." + domain
 	headless := headlessName + "." + ns + ".svc." + domain
@@ -121,7 +123,7 @@ func (l *Lab) publish(ready []backendPod) {
 	}
 	l.zone.SetA(headless, ips...)
 	l.zone.SetSRV("_http._tcp."+headless, srvs...)
-	l.vip.setBackends(addrs)
+	return l.vip.setBackends(addrs)
 }
 
 // endpointsLoop polls each backend's readiness and republishes on change.
@@ -142,10 +144,14 @@ func (l *Lab) endpointsLoop(ctx context.Context) {
 				ready = append(ready, b)
 			}
 		}
-		if len(ready) != last {
-			l.publish(ready)
-			last = len(ready)
+		if len(ready) == last {
+			continue
 		}
+		if err := l.publish(ready); err != nil {
+			l.log("publish endpoints: %v", err)
+			continue
+		}
+		last = len(ready)
 	}
 }
 
@@ -207,6 +213,16 @@ func (l *Lab) Kill(pod string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// log reports a problem of the lab itself, next to the processes' logs.
+func (l *Lab) log(format string, args ...any) {
+	f, err := os.OpenFile(filepath.Join(l.opts.LogDir, "localrun.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()                                                                          //nolint:errcheck // best effort
+	fmt.Fprintf(f, "%s %s\n", time.Now().Format(time.RFC3339), fmt.Sprintf(format, args...)) //nolint:errcheck,gosec // best effort
 }
 
 func (l *Lab) logFile(name string) string { return filepath.Join(l.opts.LogDir, name+".log") }

@@ -126,4 +126,29 @@ func TestLocalRun(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	})
+
+	t.Run("no endpoints left", func(t *testing.T) {
+		for _, pod := range []string{"backend-0", "backend-2"} {
+			if err := lab.Kill(pod); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// As on a cluster, a Service without endpoints refuses connections
+		// rather than letting them time out.
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			getJSON(t, app+"/api/paths", &rep)
+			kinds := map[string]report.ErrorKind{}
+			for _, p := range rep.Paths {
+				kinds[p.ID] = p.ErrorKind
+			}
+			if kinds["frontend-backend-dns"] == report.ErrorRefused && kinds["frontend-backend-env"] == report.ErrorRefused {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("15s after the last backend died: dns %q, env %q, want refused for both", kinds["frontend-backend-dns"], kinds["frontend-backend-env"])
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
 }

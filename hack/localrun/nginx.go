@@ -97,7 +97,10 @@ func render(s string, rs []replacement) (string, error) {
 
 // nginxLine tells the user where nginx is, or why it is not there.
 func (l *Lab) nginxLine() string {
-	if l.nginx == "" {
+	switch {
+	case l.nginx == "" && l.opts.Nginx == "none":
+		return "  nginx:       off (-nginx none), so its two paths are skipped"
+	case l.nginx == "":
 		return "  nginx:       not found on this machine, so its two paths are skipped (apt-get install nginx-light)"
 	}
 	return "  via nginx:   http://" + l.nginx + "/ (as the browser reaches the frontend in its pod)"

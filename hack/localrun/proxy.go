@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -13,30 +12,53 @@ import (
 
 // serviceProxy plays kube-proxy for one Service virtual IP: it picks a
 // backend at random for each new connection and then only copies bytes. Like
-// kube-proxy it balances connections, not requests, and refuses connections
-// when the Service has no endpoints.
+// kube-proxy it balances connections, not requests. A Service without
+// endpoints refuses connections (kube-proxy installs a REJECT rule), so the
+// proxy stops listening while it has no backends.
 type serviceProxy struct {
-	ln       net.Listener
-	mu       sync.Mutex
+	addr string
+	mu   sync.Mutex
+	ln   net.Listener // nil while there are no backends
+	// backends are the ready endpoints' addresses.
 	backends []string
 	wg       sync.WaitGroup
 }
 
 func listenServiceProxy(addr string) (*serviceProxy, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("service IP %s: %w", addr, err)
+	p := &serviceProxy{addr: addr}
+	if err := p.listen(); err != nil {
+		return nil, err
 	}
-	p := &serviceProxy{ln: ln}
-	p.wg.Go(p.accept)
 	return p, nil
 }
 
-func (p *serviceProxy) setBackends(addrs []string) {
+// listen starts accepting; the caller holds mu or is the constructor.
+func (p *serviceProxy) listen() error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", p.addr)
+	if err != nil {
+		return fmt.Errorf("service IP %s: %w", p.addr, err)
+	}
+	p.ln = ln
+	p.wg.Go(func() { p.accept(ln) })
+	return nil
+}
+
+// setBackends replaces the endpoints, and stops or starts listening when the
+// Service loses its last endpoint or gets its first.
+func (p *serviceProxy) setBackends(addrs []string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.backends = addrs
+	switch {
+	case len(addrs) == 0 && p.ln != nil:
+		err := p.ln.Close()
+		p.ln = nil
+		return err
+	case len(addrs) > 0 && p.ln == nil:
+		return p.listen()
+	}
+	return nil
 }
 
 func (p *serviceProxy) pick() (string, bool) {
@@ -48,9 +70,9 @@ func (p *serviceProxy) pick() (string, bool) {
 	return p.backends[rand.IntN(len(p.backends))], true //nolint:gosec // load balancing, not security
 }
 
-func (p *serviceProxy) accept() {
+func (p *serviceProxy) accept(ln net.Listener) {
 	for {
-		conn, err := p.ln.Accept()
+		conn, err := ln.Accept()
 		if err != nil {
 			return // closed
 		}
@@ -62,11 +84,6 @@ func (p *serviceProxy) forward(client net.Conn) {
 	defer client.Close() //nolint:errcheck // best effort
 	addr, ok := p.pick()
 	if !ok {
-		// kube-proxy rejects connections to a Service without endpoints;
-		// a reset is the closest a user-space proxy gets.
-		if tc, isTCP := client.(*net.TCPConn); isTCP {
-			tc.SetLinger(0) //nolint:errcheck,gosec // best effort
-		}
 		return
 	}
 	d := net.Dialer{Timeout: 2 * time.Second}
@@ -88,10 +105,13 @@ func (p *serviceProxy) forward(client net.Conn) {
 
 // Close stops accepting and waits for open connections to end.
 func (p *serviceProxy) Close() error {
-	err := p.ln.Close()
-	p.wg.Wait()
-	if errors.Is(err, net.ErrClosed) {
-		return nil
+	p.mu.Lock()
+	var err error
+	if p.ln != nil {
+		err = p.ln.Close()
+		p.ln = nil
 	}
+	p.mu.Unlock()
+	p.wg.Wait()
 	return err
 }

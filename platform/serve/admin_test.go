@@ -1,7 +1,9 @@
 package serve_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -102,5 +104,38 @@ func TestNewRegistryIsFresh(t *testing.T) {
 	serve.NewHTTPMetrics(b) // would panic on a shared registry: duplicate registration
 	if got := testutil.CollectAndCount(b, "podpaths_build_info"); got != 1 {
 		t.Errorf("registry b has %d podpaths_build_info series, want 1 (its own)", got)
+	}
+}
+
+func TestAdminHandlerReadinessWaitsForChecks(t *testing.T) {
+	t.Parallel()
+	var ready atomic.Bool
+	ready.Store(true)
+	var sidecarUp atomic.Bool
+	h := serve.AdminHandler(serve.NewRegistry("backend", "v1"), &ready, serve.Check{
+		Name: "sidecar",
+		Check: func(context.Context) error {
+			if !sidecarUp.Load() {
+				return errors.New("connection refused")
+			}
+			return nil
+		},
+	})
+	probe := func() (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/readyz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, `"sidecar":"connection refused"`) {
+		t.Errorf("sidecar down: /readyz = %d %s, want 503 naming the sidecar", code, body)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/healthz", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("sidecar down: /healthz = %d, want 200: liveness must not depend on peers", rec.Code)
+	}
+	sidecarUp.Store(true)
+	if code, body := probe(); code != http.StatusOK {
+		t.Errorf("sidecar up: /readyz = %d %s, want 200", code, body)
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -43,6 +44,19 @@ func allowed(r chi.Router, path string) []string {
 	return methods
 }
 
+// runChecks runs every check and returns the errors of those that failed.
+func runChecks(ctx context.Context, checks []Check) map[string]string {
+	failed := make(map[string]string)
+	for _, c := range checks {
+		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+		if err := c.Check(cctx); err != nil {
+			failed[c.Name] = err.Error()
+		}
+		cancel()
+	}
+	return failed
+}
+
 // requestLog writes one JSON line per request.
 func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -81,17 +95,32 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
+// Check is a dependency readiness waits for.
+type Check struct {
+	Name string
+	// Check returns nil when the dependency is usable.
+	Check func(ctx context.Context) error
+}
+
+// checkTimeout bounds each readiness check, well inside a probe's timeout.
+const checkTimeout = 500 * time.Millisecond
+
 // AdminHandler serves /healthz, /readyz and /metrics. Liveness only says the
-// process answers; readiness also says it is not draining, so that Kubernetes
-// takes the pod out of its Services before it stops.
-func AdminHandler(reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+// process answers, so a broken dependency never gets the pod restarted.
+// Readiness also says it is not draining and every check passes, so that
+// Kubernetes takes the pod out of its Services when it cannot do its work.
+func AdminHandler(reg *prometheus.Registry, ready *atomic.Bool, checks ...Check) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	r.Get("/readyz", func(w http.ResponseWriter, req *http.Request) {
 		if !ready.Load() {
 			JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+			return
+		}
+		if failed := runChecks(req.Context(), checks); len(failed) > 0 {
+			JSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "failed": failed})
 			return
 		}
 		JSON(w, http.StatusOK, map[string]string{"status": "ready"})

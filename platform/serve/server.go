@@ -105,6 +105,8 @@ type Servers struct {
 	AppAddr, AdminAddr string
 	App                http.Handler
 	Registry           *prometheus.Registry
+	// Checks are the dependencies /readyz waits for.
+	Checks []Check
 }
 
 // ListenAndRun binds both servers, then runs them with Run.
@@ -113,7 +115,7 @@ func ListenAndRun(ctx context.Context, logger *slog.Logger, sd Shutdown, ready *
 	if err != nil {
 		return err
 	}
-	admin, err := Listen("admin", s.AdminAddr, AdminHandler(s.Registry, ready))
+	admin, err := Listen("admin", s.AdminAddr, AdminHandler(s.Registry, ready, s.Checks...))
 	if err != nil {
 		return errors.Join(err, app.Close())
 	}

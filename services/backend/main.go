@@ -62,6 +62,12 @@ func run(ctx context.Context, environ []string, stdout io.Writer) error {
 	app := api.NewServer(logger, serve.NewHTTPMetrics(reg), deps)
 
 	logger.Info("starting", "version", version, "pod", self.Pod, "sidecar", cfg.SidecarAddr)
-	return serve.ListenAndRun(ctx, logger, cfg.Shutdown(), &ready,
-		serve.Servers{AppAddr: cfg.AppAddr, AdminAddr: cfg.AdminAddr, App: app, Registry: reg})
+	// A backend whose sidecar is gone cannot answer /api/whoami in full: it
+	// reports not ready, and its Services stop sending it traffic.
+	sidecar := serve.Check{Name: "sidecar", Check: func(ctx context.Context) error {
+		return probe.Healthcheck(ctx, "http://"+cfg.SidecarAddr+"/whoami", cfg.PeerTimeout)
+	}}
+	return serve.ListenAndRun(ctx, logger, cfg.Shutdown(), &ready, serve.Servers{
+		AppAddr: cfg.AppAddr, AdminAddr: cfg.AdminAddr, App: app, Registry: reg, Checks: []serve.Check{sidecar},
+	})
 }

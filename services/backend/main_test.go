@@ -38,6 +38,14 @@ func TestRunServesAndCallsSidecar(t *testing.T) {
 		t.Errorf("GET /api/whoami = %+v, want pod backend-0 and an ok sidecar path answered by backend-0", answer)
 	}
 
+	sidecar.Close()
+	var readiness struct {
+		Failed map[string]string `json:"failed"`
+	}
+	if code := get(t, "http://"+p.Addrs["admin"]+"/readyz", &readiness); code != http.StatusServiceUnavailable || readiness.Failed["sidecar"] == "" {
+		t.Errorf("sidecar gone: GET /readyz = %d %v, want 503 naming the sidecar", code, readiness.Failed)
+	}
+
 	p.Stop()
 	if err := p.Wait(); err != nil {
 		t.Errorf("run after cancel = %v, want nil (clean shutdown)", err)

@@ -84,9 +84,12 @@ func newDeps(cfg Config, env map[string]string, reg *prometheus.Registry) (api.D
 	return api.Deps{
 		Self: self,
 		Reporter: &paths.Reporter{
-			Self:    self,
-			Prober:  &probe.Prober{Client: probe.NewClient(t, true), Timeout: t},
-			Nested:  &probe.Prober{Client: probe.NewClient(3*t, true), Timeout: 3 * t},
+			Self: self,
+			// A new connection for every call: each report shows where
+			// kube-proxy sends a connection now, not where an old kept-alive
+			// one was pinned (/api/spread shows that difference on purpose).
+			Prober:  &probe.Prober{Client: probe.NewClient(t, false), Timeout: t},
+			Nested:  &probe.Prober{Client: probe.NewClient(3*t, false), Timeout: 3 * t},
 			Backend: backend, Methods: cfg.methods,
 			Sticky: cfg.StickyService, Local: cfg.LocalService, Nginx: nginxAddr(cfg.NginxAddr),
 			Metrics: probe.NewMetrics(reg),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 
@@ -50,24 +51,38 @@ func dashboardIdentity(id identity.Identity) dashboard.Identity {
 		Namespace: id.Namespace, PodIP: id.PodIP, Node: id.Node, NodeIP: id.NodeIP}
 }
 
-// entryOf describes how the browser's request reached the frontend: nginx
-// adds X-Real-IP (the address it saw) and X-Forwarded-Port (the port the
-// browser used: 30080 through the NodePort, 80 through the LoadBalancer).
+// entryOf describes how the browser's request reached the frontend. nginx
+// adds X-Real-IP (the address it saw) and X-Forwarded-Host (the Host header
+// the browser sent, port included), and the port tells the entry: the
+// NodePort is 30080, the LoadBalancer listens on 80.
 func entryOf(r *http.Request) dashboard.Entry {
 	e := dashboard.Entry{Via: "direct", Host: r.Host}
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		e.Host = h
-	}
 	if ip := r.Header.Get("X-Real-IP"); ip != "" {
-		e.Via = "nginx"
-		if port := r.Header.Get("X-Forwarded-Port"); port != "" {
-			e.Via = "nginx, port " + port
+		if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+			e.Host = h
 		}
+		e.Via = entryVia(e.Host)
 		e.ClientIPs = append(e.ClientIPs, dashboard.Hop{Hop: "nginx", IP: ip})
 	}
 	e.ClientIPs = append(e.ClientIPs, dashboard.Hop{Hop: "frontend", IP: identity.RemoteIP(r)})
 	return e
 }
+
+// entryVia names the entry a browser used from the host:port it typed.
+func entryVia(host string) string {
+	_, port, err := net.SplitHostPort(host)
+	switch {
+	case err != nil || port == "80":
+		return "port 80 (LoadBalancer) -> nginx"
+	case port == nodePort:
+		return "NodePort " + nodePort + " -> nginx"
+	default:
+		return "port " + port + " -> nginx"
+	}
+}
+
+// nodePort is the frontend-nodeport Service's nodePort (deploy/base).
+const nodePort = "30080"
 
 func dashboardLinks(links map[string]string) []dashboard.Link {
 	out := make([]dashboard.Link, 0, len(links))

@@ -46,10 +46,10 @@ var (
 // ctx bounds the whole report; each call also has its own timeout.
 func (r *Reporter) Report(ctx context.Context) report.Report {
 	var nginx, direct, headless []report.Path
-	var answer []byte
+	var sidecar *report.Path
 	var wg sync.WaitGroup
 	wg.Go(func() { nginx = r.nginxPaths(ctx) })
-	wg.Go(func() { direct, answer = r.backendPaths(ctx) })
+	wg.Go(func() { direct, sidecar = r.backendPaths(ctx) })
 	wg.Go(func() { headless = r.headlessPaths(ctx) })
 	wg.Wait()
 
@@ -61,7 +61,7 @@ func (r *Reporter) Report(ctx context.Context) report.Report {
 	all := make([]report.Path, 0, len(nginx)+len(direct)+len(headless)+len(variants)+len(siblings)+1)
 	all = append(all, nginx...)
 	all = append(all, direct...)
-	all = append(all, sidecarPath(answer, r.Self.Node))
+	all = append(all, sidecarPath(sidecar, r.Self.Node))
 	all = append(all, headless...)
 	all = append(all, variants...)
 	all = append(all, siblings...)
@@ -90,39 +90,48 @@ func (r *Reporter) nginxPaths(ctx context.Context) []report.Path {
 	t := discovery.Target{Addr: r.Nginx, Found: []string{r.Nginx}}
 	t.Query = "nginx location / -> 127.0.0.1:3000"
 	toFrontend = r.Prober.Call(ctx, toFrontend, t, lookupErr, "/whoami")
-	t.Query = "nginx location /my-be/ -> backend, resolved per request"
+	t.Query = "nginx location /my-be/ -> the backend Service by name"
 	toBackend = r.Prober.Call(ctx, toBackend, t, lookupErr, "/my-be/whoami")
 	return []report.Path{toFrontend, toBackend}
 }
 
 // backendPaths calls the backend's /api/whoami by each configured method
-// except headless. It returns the first successful answer, which carries the
-// backend's own call to its sidecar.
-func (r *Reporter) backendPaths(ctx context.Context) ([]report.Path, []byte) {
-	var paths []report.Path
-	var first []byte
+// except headless. Each answer carries the backend's own call to its sidecar,
+// kept as that path's hop; the first one is also reported on its own.
+func (r *Reporter) backendPaths(ctx context.Context) (paths []report.Path, sidecar *report.Path) {
 	for _, m := range r.Methods {
 		if m == report.MethodHeadless {
 			continue
 		}
 		targets, err := r.Backend.Find(ctx, m)
 		p, body := r.Nested.Fetch(ctx, r.base("frontend-backend-"+string(m), m), targets[0], err, "/api/whoami")
-		if p.OK && first == nil {
-			first = body
+		if sc, ok := sidecarOf(body); ok {
+			p.Hops = []report.Path{sc}
+			if sidecar == nil {
+				sidecar = &sc
+			}
 		}
 		paths = append(paths, p)
 	}
-	return paths, first
+	return paths, sidecar
 }
 
-// sidecarPath is the backend's call to its sidecar, as the backend reported
-// it in its /api/whoami answer.
-func sidecarPath(answer []byte, node string) report.Path {
+// sidecarOf reads the sidecar call from a backend's /api/whoami answer.
+func sidecarOf(answer []byte) (report.Path, bool) {
 	var a struct {
 		Sidecar report.Path `json:"sidecar"`
 	}
-	if answer != nil && json.Unmarshal(answer, &a) == nil && a.Sidecar.ID != "" {
-		return a.Sidecar
+	if answer == nil || json.Unmarshal(answer, &a) != nil || a.Sidecar.ID == "" {
+		return report.Path{}, false
+	}
+	return a.Sidecar, true
+}
+
+// sidecarPath is the backend's call to its sidecar as a backend reported it,
+// or a failed path saying that no backend could report it.
+func sidecarPath(sidecar *report.Path, node string) report.Path {
+	if sidecar != nil {
+		return *sidecar
 	}
 	p := report.Path{ID: "backend-sidecar-localhost", From: "backend", To: "sidecar",
 		Method: report.MethodLocalhost, FromNode: node, Expected: report.ExpectOK}

@@ -155,6 +155,9 @@ func TestReportEveryPathPasses(t *testing.T) {
 	if p := got["frontend-backend-env"]; p.Query != "BACKEND_SERVICE_HOST, BACKEND_SERVICE_PORT" || len(p.Addresses) != 1 {
 		t.Errorf("env path = query %q addresses %v, want the variable names and one address", p.Query, p.Addresses)
 	}
+	if p := got["frontend-backend-dns"]; len(p.Hops) != 1 || p.Hops[0].ID != "backend-sidecar-localhost" || !p.Hops[0].OK {
+		t.Errorf("dns path hops = %+v, want the answering backend's ok call to its sidecar", p.Hops)
+	}
 }
 
 func TestReportExplainsMissingServiceLinks(t *testing.T) {
