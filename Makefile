@@ -54,9 +54,24 @@ kind-up: ## The lab on kind: cluster, images, deploy, wait, URLs (docs/lab.md).
 kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.
 	@hack/lab.sh down
 
+.PHONY: local-up
+local-up: ## The lab on the offline local cluster (root): build, start, deploy, wait, URLs.
+	@hack/lab.sh --provider local up
+
+.PHONY: local-down
+local-down: ## Stop the offline local cluster and remove everything it added.
+	@hack/lab.sh --provider local down
+
+.PHONY: e2e
+e2e: ## The e2e suite against the current kubeconfig (the local cluster by default); JUNIT=file for XML.
+	@hack/e2e.sh $(if $(JUNIT),--junit $(JUNIT))
+
+# make check talks to the local cluster while it is up, else to kind.
+LAB_PROVIDER ?= $(if $(wildcard /var/lib/podpaths/local/cluster.json),local,kind)
+
 .PHONY: check
 check: ## The reachability matrix against the current lab; JUNIT=file writes JUnit XML.
-	@hack/lab.sh check $(if $(JUNIT),--junit $(JUNIT))
+	@hack/lab.sh --provider $(LAB_PROVIDER) check $(if $(JUNIT),--junit $(JUNIT))
 
 .PHONY: clean
 clean: ## Stop a Docker engine these scripts started and remove build output.

@@ -2,6 +2,10 @@
 # Builds every image podpaths runs and saves each as a tarball for loading into a cluster:
 #   localhost/podpaths/{backend,sidecar,frontend}:<VERSION>  FROM scratch + the static binary (hack/build.sh)
 #   the offline stand-ins of third-party images (hack/standins/build.sh), unless the real ones are present
+#   localhost/podpaths/probe:<VERSION>      the e2e suite's probe (e2e/probe), FROM scratch, when e2e/probe exists
+#   localhost/podpaths/pause:3.10           the local cluster's pod sandbox (hack/local-cluster/pause)
+#   localhost/podpaths/coredns:<version>    the local cluster's DNS, from the CoreDNS binary that `make local-up`
+#                                           builds into /var/cache/podpaths; skipped until that build exists
 # Tarballs: _output/images/<name>_<tag>.tar (docker save), rewritten only when the image changed.
 # Starts the Docker engine if none answers and leaves it running (stop it with hack/docker-engine.sh stop).
 # The builds run no container (FROM scratch, COPY/ADD only), so no egress guard is needed here. Without
@@ -38,6 +42,44 @@ done
 standins=$(hack/standins/build.sh)
 mapfile -t -O "${#images[@]}" images <<<"$standins"
 
+# scratch_image IMAGE DOCKERFILE BINARY builds IMAGE FROM scratch with BINARY as the only file in the context.
+scratch_image() {
+  local image=$1 dockerfile=$2 binary=$3 name
+  name=$(basename "$binary")
+  local ctx=$out/context/$name
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  ln "$binary" "$ctx/$name" 2>/dev/null || cp "$binary" "$ctx/$name"
+  docker build --quiet -f "$dockerfile" --label "io.podpaths.image=$name" \
+    --label "org.opencontainers.image.title=podpaths-$name" -t "$image" "$ctx" >/dev/null
+  log "built $image"
+  images+=("$image")
+}
+
+# static_go DIR OUT builds the main package in DIR as a static binary, like hack/build.sh does for the services.
+# GOWORK=off: the module need not be in go.work to be built.
+static_go() {
+  (cd "$1" && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$OLDPWD/$2" .)
+}
+
+if [[ -f e2e/probe/Dockerfile ]]; then
+  static_go e2e/probe _output/bin/probe
+  scratch_image "localhost/podpaths/probe:$tag" e2e/probe/Dockerfile _output/bin/probe
+fi
+
+static_go hack/local-cluster/pause _output/bin/pause
+scratch_image localhost/podpaths/pause:3.10 hack/local-cluster/pause/Dockerfile _output/bin/pause
+
+# CoreDNS: the version pinned in hack/local-cluster/build/coredns/go.mod names the lab's cached build.
+coredns_version=$(awk '$1 == "github.com/coredns/coredns" || ($1 == "require" && $2 == "github.com/coredns/coredns") {print $NF; exit}' \
+  hack/local-cluster/build/coredns/go.mod)
+coredns_bin=${PODPATHS_CACHE_DIR:-/var/cache/podpaths}/coredns-$coredns_version/bin/coredns
+if [[ -x $coredns_bin ]]; then
+  scratch_image "localhost/podpaths/coredns:$coredns_version" hack/local-cluster/coredns/Dockerfile "$coredns_bin"
+else
+  log "skipping localhost/podpaths/coredns:$coredns_version: no $coredns_bin yet (make local-up builds it)"
+fi
+
 # tarball IMAGE prints where IMAGE is saved: _output/images/<name with / and : as _>.tar
 tarball() { printf '%s/%s.tar\n' "$out" "$(tr '/:' '__' <<<"$1")"; }
 
@@ -59,7 +101,7 @@ for image in "${images[@]}"; do
   save "$image"
 done
 # Each rebuild leaves the previous image untagged; remove those of ours, never anyone else's.
-for label in io.podpaths.service io.podpaths.standin; do
+for label in io.podpaths.service io.podpaths.standin io.podpaths.image; do
   docker image prune --force --filter "label=$label" >/dev/null
 done
 

@@ -25,14 +25,15 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/internal/kind"
+	"github.com/podpaths/podpaths/lab/internal/local"
 	"github.com/podpaths/podpaths/lab/internal/manifest"
 	"github.com/podpaths/podpaths/lab/internal/rollout"
 	"github.com/podpaths/podpaths/lab/internal/status"
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
-// provider is a place the lab runs: kind now, the offline host-process
-// cluster later. Every method is idempotent, so `up` and `down` can be run
+// provider is a place the lab runs: kind, or the offline cluster of host
+// processes (local). Every method is idempotent, so `up` and `down` can be run
 // again after a failure.
 type provider interface {
 	// Name is the --provider value.
@@ -57,6 +58,13 @@ type provider interface {
 	// NodeIPsUnreachable says why this machine cannot reach the nodes'
 	// InternalIPs, or "" when it can.
 	NodeIPsUnreachable() string
+}
+
+// hostCluster is a provider whose nodes run on this machine (local): its
+// node IPs answer directly, and its kubeconfig is a file of its own.
+type hostCluster interface {
+	NodeURLs() []string
+	KubeconfigFile() string
 }
 
 // clients are the API clients the commands use.
@@ -92,8 +100,15 @@ func newProvider(g globals, log *slog.Logger) (provider, error) {
 			Logger:            log,
 			Verbosity:         g.verbosity,
 		}), nil
+	case "local":
+		return local.New(local.Options{
+			Name:     g.name,
+			Root:     g.root,
+			NodePort: nodePort,
+			Logger:   log,
+		}), nil
 	default:
-		return nil, fmt.Errorf("%w: unknown provider %q (have: kind)", errUsage, g.provider)
+		return nil, fmt.Errorf("%w: unknown provider %q (have: kind, local)", errUsage, g.provider)
 	}
 }
 
@@ -264,8 +279,17 @@ func (a *app) printURLs(ctx context.Context, c clients, p provider) error {
 	if lh, err := p.Localhost(); err == nil {
 		fmt.Fprintf(&b, "  dashboard via NodePort:     %s\n", localURL(lh.Address))
 	}
+	h, onHost := p.(hostCluster)
+	if onHost {
+		for _, u := range h.NodeURLs() {
+			fmt.Fprintf(&b, "  dashboard via node IP:      %s\n", u)
+		}
+	}
 	fmt.Fprintf(&b, "  dashboard via LoadBalancer: %s\n", a.lbURL(ctx, c))
 	fmt.Fprintf(&b, "  check every path:           make check\n")
+	if onHost {
+		fmt.Fprintf(&b, "  use kubectl:                export KUBECONFIG=%s\n", h.KubeconfigFile())
+	}
 	_, err := io.WriteString(a.stdout, b.String())
 	return err
 }
@@ -289,7 +313,7 @@ func (a *app) lbURL(ctx context.Context, c clients) string {
 	}
 	addr := status.LoadBalancerAddress(*svc)
 	if addr == "" {
-		return "pending (is cloud-provider-kind running? see docs/lab.md)"
+		return "pending (no LoadBalancer controller has answered yet: cloud-provider-kind on kind, MetalLB on the local cluster; see docs/lab.md)"
 	}
 	if len(svc.Spec.Ports) > 0 && svc.Spec.Ports[0].Port != 80 {
 		addr = net.JoinHostPort(addr, fmt.Sprint(svc.Spec.Ports[0].Port))

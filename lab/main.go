@@ -6,7 +6,8 @@
 //	lab [flags] status   nodes, pods, Services and the URLs
 //	lab [flags] check    the reachability matrix; exit 1 when a path fails
 //
-// `make kind-up`, `make kind-down` and `make check` call it.
+// `make kind-up`, `make kind-down`, `make local-up`, `make local-down` and
+// `make check` call it.
 package main
 
 import (
@@ -90,7 +91,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, d dep
 		fmt.Fprint(fs.Output(), usage) //nolint:errcheck // stderr is the last resort
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&g.provider, "provider", "kind", "cluster provider: kind (local comes with the offline cluster)")
+	fs.StringVar(&g.provider, "provider", "kind",
+		"cluster provider: kind, or local (the offline cluster of host processes on this machine; needs root)")
 	fs.StringVar(&g.name, "name", "podpaths", "cluster name")
 	fs.StringVar(&g.namespace, "namespace", "podpaths", "namespace of the lab's workloads")
 	fs.StringVar(&g.root, "root", "", "repository root (default: found from the working directory)")

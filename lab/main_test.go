@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -497,6 +498,54 @@ func TestStatus(t *testing.T) {
 	stdout, _, err = e.run("status")
 	if err != nil || stdout != "kind cluster \"podpaths\" does not exist (make kind-up creates it)\n" {
 		t.Errorf("status without a cluster: got %q, %v", stdout, err)
+	}
+}
+
+// hostProvider is a provider whose nodes run on this machine, like local.
+type hostProvider struct{ *fakeProvider }
+
+func (hostProvider) NodeURLs() []string     { return []string{"http://192.0.2.2:30080/"} }
+func (hostProvider) KubeconfigFile() string { return "/state/admin.kubeconfig" }
+
+func TestStatusOfAHostCluster(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.deps()
+	d.newProvider = func(globals, *slog.Logger) (provider, error) { return hostProvider{e.provider}, nil }
+	var out, errOut bytes.Buffer
+	if err := runWith(t.Context(), []string{"status"}, &out, &errOut, d); err != nil {
+		t.Fatalf("status: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"dashboard via node IP:      http://192.0.2.2:30080/", "export KUBECONFIG=/state/admin.kubeconfig"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status of a cluster on this machine lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The kind provider, which runs elsewhere, prints neither.
+	kindOut, _, err := e.run("status")
+	if err != nil || strings.Contains(kindOut, "KUBECONFIG") || strings.Contains(kindOut, "node IP") {
+		t.Errorf("kind status: %v\n%s", err, kindOut)
+	}
+}
+
+func TestNewProvider(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, err := newProvider(globals{provider: "local", name: "podpaths", root: t.TempDir()}, log)
+	if err != nil {
+		t.Fatalf("local: %v", err)
+	}
+	if p.Name() != "local" || p.Overlay() != filepath.Join("deploy", "overlays", "local") {
+		t.Errorf("local: got provider %s with overlay %s", p.Name(), p.Overlay())
+	}
+	if _, onHost := p.(hostCluster); !onHost {
+		t.Error("the local provider does not print its node URLs and kubeconfig file")
+	}
+	if lh, err := p.Localhost(); err != nil || lh.Address != "127.0.0.1:30080" || lh.Node != "podpaths-a" {
+		t.Errorf("local Localhost: %+v, %v; want 127.0.0.1:30080 on podpaths-a", lh, err)
+	}
+	if _, err := newProvider(globals{provider: "minikube"}, log); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "kind, local") {
+		t.Errorf("unknown provider: got %v, want a usage error naming kind and local", err)
 	}
 }
 

@@ -1,0 +1,353 @@
+// Package cluster is the e2e suite's handle on a cluster: the API clients,
+// what this machine knows about where it stands (the offline local cluster,
+// kind, or anything a kubeconfig names), probe pods that see the cluster from
+// inside, waits with deadlines, and the dump that explains a failure.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/podpaths/podpaths/lab/matrix"
+)
+
+// The suite's settings, all optional. KUBECONFIG is read the way kubectl
+// reads it.
+const (
+	EnvNamespace     = "PODPATHS_E2E_NAMESPACE"      // podpaths
+	EnvClusterDomain = "PODPATHS_E2E_CLUSTER_DOMAIN" // cluster.local
+	EnvProbeImage    = "PODPATHS_E2E_PROBE_IMAGE"    // localhost/podpaths/probe:<VERSION>
+	EnvFacts         = "PODPATHS_E2E_FACTS"          // /var/lib/podpaths/local/cluster.json
+	EnvLocalhost     = "PODPATHS_E2E_LOCALHOST"      // host:port on this machine that reaches the NodePort
+	EnvOutsideNetns  = "PODPATHS_E2E_OUTSIDE_NETNS"  // a network namespace outside the cluster
+	EnvOutsideIP     = "PODPATHS_E2E_OUTSIDE_IP"     // its address
+	EnvDeployDir     = "PODPATHS_E2E_DEPLOY_DIR"     // ../deploy
+	EnvVersionFile   = "PODPATHS_E2E_VERSION_FILE"   // ../VERSION
+)
+
+// DefaultFacts is where the local provider describes the offline cluster.
+const DefaultFacts = "/var/lib/podpaths/local/cluster.json"
+
+// LabNodePort is frontend-nodeport's nodePort (deploy/base), which the local
+// cluster and kind also publish on this machine's 127.0.0.1.
+const LabNodePort = 30080
+
+// Options say which cluster to test and how to reach it.
+type Options struct {
+	Namespace     string
+	ClusterDomain string
+	ProbeImage    string
+	FactsFile     string
+	Localhost     string
+	OutsideNetns  string
+	OutsideIP     string
+	DeployDir     string
+	// domainSet says the cluster domain was given, not defaulted.
+	domainSet bool
+}
+
+// OptionsFromEnv reads the options from the environment, with defaults for a
+// run from the e2e directory of the repository.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	o := Options{
+		Namespace:     or(getenv(EnvNamespace), "podpaths"),
+		ClusterDomain: or(getenv(EnvClusterDomain), "cluster.local"),
+		ProbeImage:    getenv(EnvProbeImage),
+		FactsFile:     or(getenv(EnvFacts), DefaultFacts),
+		Localhost:     getenv(EnvLocalhost),
+		OutsideNetns:  getenv(EnvOutsideNetns),
+		OutsideIP:     getenv(EnvOutsideIP),
+		DeployDir:     or(getenv(EnvDeployDir), "../deploy"),
+		domainSet:     getenv(EnvClusterDomain) != "",
+	}
+	if o.ProbeImage == "" {
+		// The probe image carries the repository's version, like the
+		// services' images (never "latest").
+		raw, err := os.ReadFile(or(getenv(EnvVersionFile), "../VERSION"))
+		if err != nil {
+			return o, fmt.Errorf("probe image tag: %w (set %s)", err, EnvProbeImage)
+		}
+		o.ProbeImage = "localhost/podpaths/probe:" + strings.TrimSpace(string(raw))
+	}
+	if (o.OutsideNetns == "") != (o.OutsideIP == "") {
+		return o, fmt.Errorf("set both %s and %s, or neither", EnvOutsideNetns, EnvOutsideIP)
+	}
+	return o, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Node is a node and what the suite needs of it.
+type Node struct {
+	Name string
+	// IP is the InternalIP; "" when the node has none.
+	IP       string
+	PodCIDRs []string
+	// Schedulable is false for a node that ordinary pods do not land on
+	// (cordoned, or tainted NoSchedule like kind's control plane).
+	Schedulable bool
+	Ready       bool
+}
+
+// Outside is a client outside the cluster: a network namespace that is not
+// a node, from which NodePorts and LoadBalancers are reached as a user's
+// machine would reach them.
+type Outside struct {
+	Netns string
+	IP    string
+}
+
+// Env is one cluster under test.
+type Env struct {
+	Config    *rest.Config
+	Client    kubernetes.Interface
+	Dynamic   dynamic.Interface
+	Mapper    meta.RESTMapper
+	Opts      Options
+	Nodes     []Node
+	Localhost matrix.Localhost
+	// Outside is nil when this machine has no outside client.
+	Outside *Outside
+	// Kind names the kind of cluster found: "local", "kind" or "other".
+	Kind string
+}
+
+// New connects to the cluster that KUBECONFIG (or kubectl's default) names
+// and learns where this machine stands.
+func New(ctx context.Context, o Options) (*Env, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	cfg.Timeout = 30 * time.Second
+	// The suite's own calls (probe execs, waits) are many but light; the
+	// default 5 QPS would make it wait on its own client.
+	cfg.QPS, cfg.Burst = 50, 100
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	e := &Env{
+		Config: cfg, Client: client, Dynamic: dyn, Opts: o,
+		Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery())),
+	}
+	if err := e.readNodes(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.learnPlace(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) readNodes(ctx context.Context) error {
+	list, err := e.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list nodes (is the cluster up?): %w", err)
+	}
+	if len(list.Items) == 0 {
+		return errors.New("the cluster has no nodes")
+	}
+	e.Nodes = nil
+	for _, n := range list.Items {
+		e.Nodes = append(e.Nodes, nodeOf(n))
+	}
+	slices.SortFunc(e.Nodes, func(a, b Node) int { return strings.Compare(a.Name, b.Name) })
+	return nil
+}
+
+func nodeOf(n corev1.Node) Node {
+	node := Node{Name: n.Name, PodCIDRs: n.Spec.PodCIDRs, Schedulable: !n.Spec.Unschedulable}
+	if len(node.PodCIDRs) == 0 && n.Spec.PodCIDR != "" {
+		node.PodCIDRs = []string{n.Spec.PodCIDR}
+	}
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP && node.IP == "" {
+			node.IP = a.Address
+		}
+	}
+	for _, taint := range n.Spec.Taints {
+		if taint.Effect == corev1.TaintEffectNoSchedule || taint.Effect == corev1.TaintEffectNoExecute {
+			node.Schedulable = false
+		}
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			node.Ready = c.Status == corev1.ConditionTrue
+		}
+	}
+	return node
+}
+
+// learnPlace decides what this machine can reach besides the node IPs: the
+// local provider's facts file when it describes this cluster, kind's
+// localhost port mapping, and the explicit settings over both.
+func (e *Env) learnPlace() error {
+	e.Kind = "other"
+	facts, err := ReadFacts(e.Opts.FactsFile)
+	switch {
+	case err == nil && e.node(facts.NodeName) != nil:
+		// The local provider's kube-proxy serves NodePorts on 127.0.0.1
+		// too (route_localnet), on the control-plane node.
+		e.Kind = "local"
+		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: facts.NodeName}
+		if facts.Outside.NetNS != "" {
+			e.Outside = &Outside{Netns: facts.Outside.NetNS, IP: facts.Outside.IP}
+		}
+		if facts.Domain != "" && !e.Opts.domainSet {
+			e.Opts.ClusterDomain = facts.Domain
+		}
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return err
+	case e.isKind():
+		// deploy/kind/cluster.yaml maps the control plane's NodePort to
+		// 127.0.0.1 on this machine.
+		e.Kind = "kind"
+		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: e.controlPlane()}
+	}
+	if e.Opts.Localhost != "" {
+		e.Localhost = matrix.Localhost{Address: e.Opts.Localhost}
+	}
+	if e.Opts.OutsideNetns != "" {
+		e.Outside = &Outside{Netns: e.Opts.OutsideNetns, IP: e.Opts.OutsideIP}
+	}
+	return nil
+}
+
+func (e *Env) node(name string) *Node {
+	for i := range e.Nodes {
+		if e.Nodes[i].Name == name {
+			return &e.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// isKind reports whether the nodes are kind's: kind names each node's
+// provider ID kind://docker/<cluster>/<node>.
+func (e *Env) isKind() bool {
+	list, err := e.Client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{Limit: 1})
+	return err == nil && len(list.Items) > 0 && strings.HasPrefix(list.Items[0].Spec.ProviderID, "kind://")
+}
+
+func (e *Env) controlPlane() string {
+	list, err := e.Client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{
+		LabelSelector: "node-role.kubernetes.io/control-plane",
+	})
+	if err != nil || len(list.Items) == 0 {
+		return ""
+	}
+	return list.Items[0].Name
+}
+
+// SchedulableNodes are the nodes ordinary pods can land on.
+func (e *Env) SchedulableNodes() []Node {
+	var out []Node
+	for _, n := range e.Nodes {
+		if n.Schedulable && n.Ready {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// IsNodeSide reports whether ip belongs to a node rather than to a client:
+// a node's InternalIP, or the gateway address of a node's pod range (the CNI
+// bridge), which is what source NAT toward a local pod leaves.
+func (e *Env) IsNodeSide(ip string) bool {
+	for _, n := range e.Nodes {
+		if n.IP == ip {
+			return true
+		}
+		for _, cidr := range n.PodCIDRs {
+			if gw, err := gateway(cidr); err == nil && gw == ip {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// gateway is the first host address of a range: 10.244.0.0/24 -> 10.244.0.1.
+func gateway(cidr string) (string, error) {
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return "", err
+	}
+	ip := n.IP.To4()
+	if ip == nil {
+		return "", fmt.Errorf("not IPv4: %s", cidr)
+	}
+	gw := slices.Clone(ip)
+	gw[3]++
+	return gw.String(), nil
+}
+
+// NodePortAddr is host:port of a NodePort on a node.
+func NodePortAddr(nodeIP string, port int32) string {
+	return net.JoinHostPort(nodeIP, strconv.Itoa(int(port)))
+}
+
+// Warnings collects the warnings the API server sends with its answers,
+// e.g. Pod Security's "would violate" for a warn-level policy.
+type Warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (w *Warnings) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = append(w.msgs, text)
+}
+
+// Take returns the warnings collected so far and forgets them.
+func (w *Warnings) Take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	msgs := w.msgs
+	w.msgs = nil
+	return msgs
+}
+
+// WarningClient is a client whose answers' warnings are collected instead
+// of logged.
+func (e *Env) WarningClient() (kubernetes.Interface, *Warnings, error) {
+	w := &Warnings{}
+	cfg := rest.CopyConfig(e.Config)
+	cfg.WarningHandler = w
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return c, w, nil
+}

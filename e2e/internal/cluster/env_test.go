@@ -1,0 +1,127 @@
+package cluster
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+func TestOptionsFromEnv(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	version := filepath.Join(dir, "VERSION")
+	if err := os.WriteFile(version, []byte("0.1.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{EnvVersionFile: version}
+	o, err := OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Namespace != "podpaths" || o.ClusterDomain != "cluster.local" || o.ProbeImage != "localhost/podpaths/probe:0.1.0" ||
+		o.FactsFile != DefaultFacts || o.DeployDir != "../deploy" || o.domainSet {
+		t.Errorf("defaults = %+v", o)
+	}
+	env[EnvOutsideNetns] = "/run/netns/x"
+	if _, err := OptionsFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Errorf("%s without %s: no error", EnvOutsideNetns, EnvOutsideIP)
+	}
+	env[EnvVersionFile] = filepath.Join(dir, "missing")
+	delete(env, EnvOutsideNetns)
+	if _, err := OptionsFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Error("no VERSION file and no probe image: no error")
+	}
+}
+
+func node(name, ip, cidr, providerID string, labels map[string]string, taints ...corev1.Taint) *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec:       corev1.NodeSpec{PodCIDR: cidr, ProviderID: providerID, Taints: taints},
+		Status: corev1.NodeStatus{
+			Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}},
+		},
+	}
+}
+
+// envFor builds an Env over fake nodes, the way New does after connecting.
+func envFor(t *testing.T, o Options, nodes ...*corev1.Node) *Env {
+	t.Helper()
+	objs := make([]runtime.Object, 0, len(nodes))
+	for _, n := range nodes {
+		objs = append(objs, n)
+	}
+	e := &Env{Client: fake.NewClientset(objs...), Opts: o}
+	if err := e.readNodes(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.learnPlace(); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestLearnPlaceLocalCluster(t *testing.T) {
+	t.Parallel()
+	facts := filepath.Join(t.TempDir(), "cluster.json")
+	raw := `{"name":"podpaths","nodeName":"podpaths-local","nodeIP":"10.88.0.2",
+	  "nodes":[{"name":"podpaths-local","ip":"10.88.0.2","podCIDR":"10.244.0.0/24"}],
+	  "outside":{"ip":"172.31.0.2","netns":"/var/lib/podpaths/local/outside.netns"},"clusterDomain":"lab.local"}`
+	if err := os.WriteFile(facts, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := envFor(t, Options{FactsFile: facts, ClusterDomain: "cluster.local"}, node("podpaths-local", "10.88.0.2", "10.244.0.0/24", "", nil))
+	if e.Kind != "local" || e.Localhost.Address != "127.0.0.1:30080" || e.Localhost.Node != "podpaths-local" {
+		t.Errorf("kind %q, localhost %+v; want local, 127.0.0.1:30080 on podpaths-local", e.Kind, e.Localhost)
+	}
+	if e.Outside == nil || e.Outside.IP != "172.31.0.2" || e.Outside.Netns != "/var/lib/podpaths/local/outside.netns" {
+		t.Errorf("outside = %+v", e.Outside)
+	}
+	if e.Opts.ClusterDomain != "lab.local" {
+		t.Errorf("cluster domain = %q, want the facts' lab.local", e.Opts.ClusterDomain)
+	}
+	if !e.IsNodeSide("10.88.0.2") || !e.IsNodeSide("10.244.0.1") || e.IsNodeSide("172.31.0.2") || e.IsNodeSide("10.244.0.7") {
+		t.Error("IsNodeSide: want the node IP and the pod range's gateway only")
+	}
+}
+
+func TestLearnPlaceFactsOfAnotherCluster(t *testing.T) {
+	t.Parallel()
+	facts := filepath.Join(t.TempDir(), "cluster.json")
+	if err := os.WriteFile(facts, []byte(`{"nodeName":"podpaths-local"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := envFor(t, Options{FactsFile: facts}, node("gke-1", "10.0.0.5", "", "gce://p/z/gke-1", nil))
+	if e.Kind != "other" || e.Localhost.Address != "" || e.Outside != nil {
+		t.Errorf("kind %q, localhost %+v, outside %+v; want other, none, none", e.Kind, e.Localhost, e.Outside)
+	}
+}
+
+func TestLearnPlaceKind(t *testing.T) {
+	t.Parallel()
+	cp := node("podpaths-control-plane", "172.18.0.2", "10.244.0.0/24", "kind://docker/podpaths/podpaths-control-plane",
+		map[string]string{"node-role.kubernetes.io/control-plane": ""},
+		corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule})
+	w := node("podpaths-worker", "172.18.0.3", "10.244.1.0/24", "kind://docker/podpaths/podpaths-worker", nil)
+	e := envFor(t, Options{FactsFile: filepath.Join(t.TempDir(), "none.json")}, cp, w)
+	if e.Kind != "kind" || e.Localhost.Address != "127.0.0.1:30080" || e.Localhost.Node != "podpaths-control-plane" {
+		t.Errorf("kind %q, localhost %+v; want kind, 127.0.0.1:30080 on the control plane", e.Kind, e.Localhost)
+	}
+	if got := e.SchedulableNodes(); len(got) != 1 || got[0].Name != "podpaths-worker" {
+		t.Errorf("schedulable nodes = %+v, want the worker only (the control plane is tainted)", got)
+	}
+}
+
+func TestLearnPlaceOverrides(t *testing.T) {
+	t.Parallel()
+	o := Options{FactsFile: filepath.Join(t.TempDir(), "none.json"), Localhost: "127.0.0.1:8080", OutsideNetns: "/run/netns/o", OutsideIP: "192.0.2.9"}
+	e := envFor(t, o, node("n", "10.0.0.5", "", "", nil))
+	if e.Localhost.Address != "127.0.0.1:8080" || e.Outside == nil || e.Outside.IP != "192.0.2.9" {
+		t.Errorf("localhost %+v, outside %+v; want the settings", e.Localhost, e.Outside)
+	}
+}

@@ -1,0 +1,206 @@
+// Package probecmd is the e2e suite's probe: a small client that runs inside
+// a pod (or an outside network namespace) and reports, as JSON, what one
+// vantage point sees: HTTP calls with their error kinds, DNS A and SRV
+// answers, and its own environment. It plays the part of Kubernetes'
+// agnhost connect and netexec, with the error kinds of platform/probe, so
+// that "refused" and "timeout" mean the same in the dashboard, `make check`
+// and e2e.
+//
+//	probe get URL [--count N] [--no-keepalive] [--timeout D]
+//	probe lookup NAME [--timeout D]
+//	probe srv _http._tcp.NAME [--timeout D]
+//	probe env
+//	probe sleep
+//
+// Every command prints one JSON object on stdout. Exit status: 0 when every
+// call or lookup worked, 1 when one failed (the JSON says how), 2 for a bad
+// command line.
+package probecmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+const usage = `usage:
+  probe get URL [--count N] [--no-keepalive] [--timeout D]
+  probe lookup NAME [--timeout D]
+  probe srv _SERVICE._PROTO.NAME [--timeout D]
+  probe env
+  probe sleep
+`
+
+// errUsage marks a bad command line.
+var errUsage = errors.New("usage")
+
+// Run runs one probe command. ctx ends `sleep`; environ is what `env` prints.
+func Run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	out, err := run(ctx, args, environ)
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(stderr, "probe: %v\n%s", err, usage) //nolint:errcheck // stderr is the last resort
+		return exitUsage
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "probe: %v\n", err) //nolint:errcheck // stderr is the last resort
+		return exitFailed
+	}
+	if out.value == nil {
+		return exitOK
+	}
+	if err := json.NewEncoder(stdout).Encode(out.value); err != nil {
+		fmt.Fprintf(stderr, "probe: write output: %v\n", err) //nolint:errcheck // stderr is the last resort
+		return exitFailed
+	}
+	if out.failed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// result is a command's JSON output and whether what it tried failed.
+type result struct {
+	value  any
+	failed bool
+}
+
+func run(ctx context.Context, args, environ []string) (result, error) {
+	if len(args) == 0 {
+		return result{}, fmt.Errorf("%w: no command", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "get":
+		return runGet(ctx, rest)
+	case "lookup":
+		return runLookup(ctx, rest, "A")
+	case "srv":
+		return runLookup(ctx, rest, "SRV")
+	case "env":
+		if len(rest) > 0 {
+			return result{}, fmt.Errorf("%w: env takes no arguments", errUsage)
+		}
+		return result{value: EnvOutput{Env: envMap(environ)}}, nil
+	case "sleep":
+		if len(rest) > 0 {
+			return result{}, fmt.Errorf("%w: sleep takes no arguments", errUsage)
+		}
+		// The probe is PID 1 in its container, where signals without a
+		// handler are ignored; main's context ends on SIGTERM.
+		<-ctx.Done()
+		return result{}, nil
+	default:
+		return result{}, fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+}
+
+func runGet(ctx context.Context, args []string) (result, error) {
+	fs := newFlagSet("get")
+	count := fs.Int("count", 1, "number of requests")
+	noKeepAlive := fs.Bool("no-keepalive", false, "open a new connection for every request")
+	timeout := fs.Duration("timeout", 5*time.Second, "timeout of each request")
+	dnsServer := fs.String("dns-server", "", "host:port of a DNS server to use instead of the system resolver")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return result{}, err
+	}
+	if len(pos) != 1 {
+		return result{}, fmt.Errorf("%w: get needs exactly one URL, got %q", errUsage, pos)
+	}
+	if *count < 1 || *timeout <= 0 {
+		return result{}, fmt.Errorf("%w: --count must be at least 1 and --timeout positive", errUsage)
+	}
+	out := Get(ctx, pos[0], GetOptions{Count: *count, KeepAlive: !*noKeepAlive, Timeout: *timeout, DNSServer: *dnsServer})
+	return result{value: out, failed: out.Failed > 0}, nil
+}
+
+func runLookup(ctx context.Context, args []string, typ string) (result, error) {
+	fs := newFlagSet(strings.ToLower(typ))
+	timeout := fs.Duration("timeout", 5*time.Second, "timeout of the lookup")
+	dnsServer := fs.String("dns-server", "", "host:port of a DNS server to use instead of the system resolver")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return result{}, err
+	}
+	if len(pos) != 1 {
+		return result{}, fmt.Errorf("%w: %s needs exactly one name, got %q", errUsage, fs.Name(), pos)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	r := newResolver(*dnsServer, *timeout)
+	var out LookupOutput
+	if typ == "A" {
+		out = lookupA(ctx, r, pos[0])
+	} else {
+		out = lookupSRV(ctx, r, pos[0])
+	}
+	return result{value: out, failed: out.ErrorKind != ""}, nil
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses flags anywhere on the line, before or after the positional
+// arguments (`get URL --count 3`), which Go's flag package alone does not.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", errUsage, fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// newResolver returns the system resolver, or one that sends every query to
+// server (host:port) when it is set, as the services' PODPATHS_DNS_SERVER does.
+func newResolver(server string, timeout time.Duration) *net.Resolver {
+	if server == "" {
+		return net.DefaultResolver
+	}
+	d := net.Dialer{Timeout: timeout}
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, server)
+		},
+	}
+}
+
+// envMap turns KEY=VALUE strings into a map.
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// sortedSRV orders records by target, so that output is stable.
+func sortedSRV(rs []SRV) []SRV {
+	slices.SortFunc(rs, func(a, b SRV) int { return strings.Compare(a.Target, b.Target) })
+	return rs
+}

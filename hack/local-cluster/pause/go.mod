@@ -1,0 +1,3 @@
+module github.com/podpaths/podpaths/hack/local-cluster/pause
+
+go 1.26.0

@@ -1,0 +1,243 @@
+package local
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+)
+
+// Cluster is everything the local cluster is made of that is not a binary:
+// its address ranges, its nodes and the outside client. Every config file,
+// certificate, network rule and command line is derived from it, so the
+// tests can check them without a machine to run them on.
+type Cluster struct {
+	// Name names the cluster in kubeconfigs; node names start with it.
+	Name string
+	// Domain is the DNS domain of Services (cluster.local).
+	Domain string
+	// ServiceCIDR holds the ClusterIPs. The first address is the
+	// `kubernetes` Service, DNSIP the `kube-dns` one.
+	ServiceCIDR netip.Prefix
+	DNSIP       netip.Addr
+	// PodCIDR is split into one range per node (Node.PodCIDR).
+	PodCIDR netip.Prefix
+	// LBCIDR holds the LoadBalancer addresses that MetalLB's controller
+	// assigns from deploy/local-lb's pool.
+	LBCIDR netip.Prefix
+	// NodePortRange is the API server's --service-node-port-range.
+	NodePortRange string
+	// APIServerPort is the API server's port on the first node's IP.
+	APIServerPort int
+	// SinkBridge is the empty bridge the Service and LoadBalancer ranges are
+	// routed to: this kernel has no dummy interfaces, and a packet for an
+	// address that kube-proxy does not rewrite must die on this machine.
+	SinkBridge string
+	// Nodes run a containerd, a kubelet and a kube-proxy each. The first one
+	// also runs the control plane.
+	Nodes []Node
+	// Outside is a client that is not a node, for the external paths.
+	Outside Outside
+	// StateDir holds everything the cluster writes at run time.
+	StateDir string
+}
+
+// Node is one Kubernetes node.
+type Node struct {
+	// Name is the Node object's name (kubelet --hostname-override).
+	Name string
+	// IP is the node's InternalIP, where NodePorts answer.
+	IP netip.Addr
+	// PodCIDR is this node's slice of Cluster.PodCIDR. The CNI config and the
+	// Node object (created before the kubelet registers) both carry it.
+	PodCIDR netip.Prefix
+	// Bridge is the CNI bridge the node's pods hang off.
+	Bridge string
+	// NetNS is the file of the network namespace the node runs in; "" is the
+	// host's (node A). A second node gets its own (issue 6).
+	NetNS string
+	// HostLink is the host interface through which the host reaches the
+	// node's pods: the bridge itself for a node in the host namespace.
+	HostLink string
+	// CgroupRoot is the kubelet's cgroupRoot; "" is "/". Two kubelets on one
+	// machine need different ones.
+	CgroupRoot string
+}
+
+// Outside is a network namespace that plays a client outside the cluster: it
+// reaches the node IPs, the LoadBalancer range and the Service range through
+// the host, and nothing else, because it has no default route.
+type Outside struct {
+	// NetNS is the file the namespace is pinned on (unshare --net=FILE).
+	NetNS string
+	// HostLink and PeerLink are the two ends of the veth pair: on the host
+	// and inside the namespace.
+	HostLink string
+	PeerLink string
+	// HostIP and IP are the addresses of the two ends, in one small range.
+	HostIP netip.Prefix
+	IP     netip.Prefix
+}
+
+// Defaults of the local cluster (docs: notes/contract "Offline local cluster").
+var (
+	defaultServiceCIDR = netip.MustParsePrefix("10.96.0.0/16")
+	defaultDNSIP       = netip.MustParseAddr("10.96.0.10")
+	defaultPodCIDR     = netip.MustParsePrefix("10.244.0.0/16")
+	defaultLBCIDR      = netip.MustParsePrefix("10.97.0.0/24")
+	outsideHostIP      = netip.MustParsePrefix("172.31.0.1/30")
+	outsideIP          = netip.MustParsePrefix("172.31.0.2/30")
+)
+
+// NewCluster returns the single-node cluster named name whose node has the
+// InternalIP nodeIP, with its state under stateDir.
+func NewCluster(name string, nodeIP netip.Addr, stateDir string) Cluster {
+	return Cluster{
+		Name:          name,
+		Domain:        "cluster.local",
+		ServiceCIDR:   defaultServiceCIDR,
+		DNSIP:         defaultDNSIP,
+		PodCIDR:       defaultPodCIDR,
+		LBCIDR:        defaultLBCIDR,
+		NodePortRange: "30000-32767",
+		APIServerPort: 6443,
+		SinkBridge:    "podpaths-svc",
+		Nodes: []Node{{
+			Name:     name + "-a",
+			IP:       nodeIP,
+			PodCIDR:  netip.PrefixFrom(defaultPodCIDR.Addr(), 24),
+			Bridge:   "cni0",
+			HostLink: "cni0",
+		}},
+		Outside: Outside{
+			NetNS:    filepath.Join(stateDir, "outside.netns"),
+			HostLink: "podpaths-out",
+			PeerLink: "eth0",
+			HostIP:   outsideHostIP,
+			IP:       outsideIP,
+		},
+		StateDir: stateDir,
+	}
+}
+
+// APIServerIP is the ClusterIP of the `kubernetes` Service: the first
+// address of the Service range, which the API server's certificate must name.
+func (c Cluster) APIServerIP() netip.Addr { return c.ServiceCIDR.Addr().Next() }
+
+// ControlPlane is the node that also runs etcd and the control plane.
+func (c Cluster) ControlPlane() Node { return c.Nodes[0] }
+
+// APIServerURL is where every component and kubeconfig reaches the API
+// server: the control plane node's IP, which a node in another network
+// namespace reaches too (127.0.0.1 would be its own loopback).
+func (c Cluster) APIServerURL() string {
+	return "https://" + netip.AddrPortFrom(c.ControlPlane().IP, uint16(c.APIServerPort)).String()
+}
+
+// GatewayIP is the address of a node's CNI bridge: the first of its range.
+func (n Node) GatewayIP() netip.Addr { return n.PodCIDR.Addr().Next() }
+
+// Validate catches a cluster whose ranges overlap or do not fit together,
+// before anything is configured with them.
+func (c Cluster) Validate() error {
+	if len(c.Nodes) == 0 {
+		return fmt.Errorf("cluster %s has no nodes", c.Name)
+	}
+	ranges := map[string]netip.Prefix{
+		"service": c.ServiceCIDR, "pod": c.PodCIDR, "LoadBalancer": c.LBCIDR, "outside": c.Outside.IP.Masked(),
+	}
+	for a, pa := range ranges {
+		for b, pb := range ranges {
+			if a < b && pa.Overlaps(pb) {
+				return fmt.Errorf("the %s range %s overlaps the %s range %s", a, pa, b, pb)
+			}
+		}
+	}
+	if !c.ServiceCIDR.Contains(c.DNSIP) {
+		return fmt.Errorf("the DNS Service IP %s is outside the Service range %s", c.DNSIP, c.ServiceCIDR)
+	}
+	for i, n := range c.Nodes {
+		if !n.IP.IsValid() {
+			return fmt.Errorf("node %s has no IP", n.Name)
+		}
+		if !c.PodCIDR.Contains(n.PodCIDR.Addr()) || n.PodCIDR.Bits() < c.PodCIDR.Bits() {
+			return fmt.Errorf("node %s: pod range %s is not inside %s", n.Name, n.PodCIDR, c.PodCIDR)
+		}
+		for j := range i {
+			if c.Nodes[j].PodCIDR.Overlaps(n.PodCIDR) {
+				return fmt.Errorf("nodes %s and %s have overlapping pod ranges", c.Nodes[j].Name, n.Name)
+			}
+		}
+		for name, p := range ranges {
+			if p.Contains(n.IP) {
+				return fmt.Errorf("node %s: IP %s is inside the %s range %s", n.Name, n.IP, name, p)
+			}
+		}
+	}
+	return nil
+}
+
+// Facts is what the e2e suite reads from cluster.json to find its way around
+// the local cluster without asking the lab.
+type Facts struct {
+	Name       string `json:"name"`
+	Kubeconfig string `json:"kubeconfig"`
+	// Nodes in order; the first runs the control plane.
+	Nodes []NodeFacts `json:"nodes"`
+	// NodeName and NodeIP repeat the first node for single-node readers.
+	NodeName string `json:"nodeName"`
+	NodeIP   string `json:"nodeIP"`
+	// Outside is the client outside the cluster: run
+	// `nsenter --net=<netns> <command>` to be it.
+	Outside OutsideFacts `json:"outside"`
+	// Ranges in CIDR notation; LBPool is MetalLB's pool inside LBCIDR.
+	ServiceCIDR string `json:"serviceCIDR"`
+	PodCIDR     string `json:"podCIDR"`
+	LBCIDR      string `json:"loadBalancerCIDR"`
+	DNSIP       string `json:"dnsIP"`
+	Domain      string `json:"clusterDomain"`
+	NodePorts   string `json:"nodePortRange"`
+}
+
+// NodeFacts describes one node in cluster.json.
+type NodeFacts struct {
+	Name    string `json:"name"`
+	IP      string `json:"ip"`
+	PodCIDR string `json:"podCIDR"`
+}
+
+// OutsideFacts describes the outside client in cluster.json.
+type OutsideFacts struct {
+	IP    string `json:"ip"`
+	NetNS string `json:"netns"`
+}
+
+// Facts returns the cluster's cluster.json content.
+func (c Cluster) Facts(kubeconfig string) Facts {
+	f := Facts{
+		Name:        c.Name,
+		Kubeconfig:  kubeconfig,
+		NodeName:    c.ControlPlane().Name,
+		NodeIP:      c.ControlPlane().IP.String(),
+		Outside:     OutsideFacts{IP: c.Outside.IP.Addr().String(), NetNS: c.Outside.NetNS},
+		ServiceCIDR: c.ServiceCIDR.String(),
+		PodCIDR:     c.PodCIDR.String(),
+		LBCIDR:      c.LBCIDR.String(),
+		DNSIP:       c.DNSIP.String(),
+		Domain:      c.Domain,
+		NodePorts:   c.NodePortRange,
+	}
+	for _, n := range c.Nodes {
+		f.Nodes = append(f.Nodes, NodeFacts{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String()})
+	}
+	return f
+}
+
+// MarshalFacts renders cluster.json.
+func MarshalFacts(f Facts) ([]byte, error) {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("cluster.json: %w", err)
+	}
+	return append(b, '\n'), nil
+}

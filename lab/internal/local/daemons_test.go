@@ -1,0 +1,145 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func testBuilds() builds {
+	b := builds{bins: map[string]string{}}
+	for _, c := range components {
+		for _, bin := range c.binaries {
+			b.bins[bin.name] = "/cache/" + c.name + "/bin/" + bin.name
+		}
+	}
+	return b
+}
+
+func daemonNamed(t *testing.T, ds []daemon, name string) daemon {
+	t.Helper()
+	i := slices.IndexFunc(ds, func(d daemon) bool { return d.name == name })
+	if i < 0 {
+		t.Fatalf("no daemon %s", name)
+	}
+	return ds[i]
+}
+
+func TestControlPlaneFlags(t *testing.T) {
+	t.Parallel()
+	c := testCluster(t)
+	l := layout{dir: c.StateDir}
+	ds := controlPlane(c, l, testBuilds())
+	if names := []string{ds[0].name, ds[1].name, ds[2].name, ds[3].name}; !slices.Equal(names, []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}) {
+		t.Errorf("start order %v", names)
+	}
+	api := strings.Join(daemonNamed(t, ds, "kube-apiserver").args, " ")
+	for _, want := range []string{
+		"--service-cluster-ip-range=10.96.0.0/16", "--bind-address=192.0.2.2", "--advertise-address=192.0.2.2",
+		"--enable-admission-plugins=NodeRestriction,PodSecurity", "--authorization-mode=Node,RBAC",
+		"--kubelet-certificate-authority=" + filepath.Join(l.pki(), "ca.crt"), "--etcd-servers=http://127.0.0.1:2379",
+		"--service-node-port-range=30000-32767",
+	} {
+		if !strings.Contains(api, want) {
+			t.Errorf("kube-apiserver lacks %s", want)
+		}
+	}
+	kcm := strings.Join(daemonNamed(t, ds, "kube-controller-manager").args, " ")
+	for _, want := range []string{"--cluster-cidr=10.244.0.0/16", "--node-cidr-mask-size=24", "--allocate-node-cidrs=true", "--bind-address=127.0.0.1"} {
+		if !strings.Contains(kcm, want) {
+			t.Errorf("kube-controller-manager lacks %s", want)
+		}
+	}
+	etcd := strings.Join(daemonNamed(t, ds, "etcd").args, " ")
+	if strings.Contains(etcd, "0.0.0.0") || !strings.Contains(etcd, "--listen-client-urls=http://127.0.0.1:2379") {
+		t.Errorf("etcd must listen on loopback only: %s", etcd)
+	}
+}
+
+func TestNodeDaemons(t *testing.T) {
+	t.Parallel()
+	c := testCluster(t)
+	l := layout{dir: c.StateDir}
+	ds := nodeDaemons(l, c.Nodes[0], testBuilds())
+	containerd := daemonNamed(t, ds, "containerd")
+	cmd := containerd.command()
+	if cmd[0] != "-i" || !slices.Contains(cmd, "HTTPS_PROXY=http://127.0.0.1:1") || slices.Contains(cmd, "nsenter") {
+		t.Errorf("containerd command %q: want a clean environment with the dead-end proxy, in the host namespace", cmd)
+	}
+	kubelet := strings.Join(daemonNamed(t, ds, "kubelet").command(), " ")
+	for _, want := range []string{"--node-ip=192.0.2.2", "--hostname-override=podpaths-a", "--root-dir=" + l.node("podpaths-a").kubelet()} {
+		if !strings.Contains(kubelet, want) {
+			t.Errorf("kubelet command lacks %s: %s", want, kubelet)
+		}
+	}
+	if !strings.HasPrefix(daemonNamed(t, ds, "kube-proxy").logFile, l.node("podpaths-a").logs()) {
+		t.Error("kube-proxy logs outside its node's directory")
+	}
+
+	c.Nodes[0].NetNS = "/state/b.netns"
+	in := strings.Join(nodeDaemons(l, c.Nodes[0], testBuilds())[1].command(), " ")
+	if !strings.Contains(in, "nsenter --net=/state/b.netns /cache/kubernetes/bin/kubelet") {
+		t.Errorf("a node in its own namespace: kubelet command %s", in)
+	}
+}
+
+func TestMetalLBControllerHasNoWebhooksAndNoSpeaker(t *testing.T) {
+	t.Parallel()
+	c := testCluster(t)
+	l := layout{dir: c.StateDir}
+	d := metalLBController(l, testBuilds())
+	args := strings.Join(d.args, " ")
+	if !strings.Contains(args, "--webhook-mode=disabled") || !strings.Contains(args, "--namespace=metallb-system") {
+		t.Errorf("metallb-controller args %s", args)
+	}
+	for _, d := range allDaemons(c, l, testBuilds()) {
+		if strings.Contains(d.bin, "speaker") {
+			t.Errorf("the speaker is started: %s", d.bin)
+		}
+	}
+	if !slices.Contains(d.env, "KUBECONFIG="+filepath.Join(l.pki(), "admin.kubeconfig")) {
+		t.Errorf("metallb-controller env %v", d.env)
+	}
+}
+
+func TestSpecHashFollowsConfigContent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kubelet.yaml")
+	if err := os.WriteFile(cfg, []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := daemon{name: "kubelet", bin: "/bin/kubelet", args: []string{"--config=" + cfg}, configs: []string{cfg}}
+	first, err := d.specHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := d.specHash(); again != first {
+		t.Error("the same spec hashes differently")
+	}
+	if err := os.WriteFile(cfg, []byte("a: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if changed, _ := d.specHash(); changed == first {
+		t.Error("a changed config file keeps the hash: `up` would not restart the kubelet")
+	}
+	d.args = append(d.args, "--v=2")
+	if changed, _ := d.specHash(); changed == first {
+		t.Error("a changed flag keeps the hash")
+	}
+	d.configs = []string{filepath.Join(dir, "missing")}
+	if _, err := d.specHash(); err == nil {
+		t.Error("a missing config file: got no error")
+	}
+}
+
+func TestMissingPackages(t *testing.T) {
+	t.Parallel()
+	out := "containerd installed\ncontainernetworking-plugins not-installed\niproute2 installed\nrunc config-files\n"
+	got := missingPackages(out, []string{"containerd", "runc", "containernetworking-plugins", "conntrack", "iproute2"})
+	if want := []string{"runc", "containernetworking-plugins", "conntrack"}; !slices.Equal(got, want) {
+		t.Errorf("missingPackages: got %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,86 @@
+package local
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"time"
+)
+
+// identity is one certificate the cluster needs, where it goes, and whether
+// its holder talks to the API server with it (and so needs a kubeconfig).
+type identity struct {
+	spec certSpec
+	// dir is where the files go: the cluster's pki directory, or a node's.
+	dir        string
+	kubeconfig bool
+}
+
+// identities lists every certificate of the cluster. The names of the
+// control plane's users are the ones Kubernetes' default RBAC bindings
+// expect (system:kube-controller-manager, system:kube-scheduler,
+// system:kube-proxy, and system:node:<name> in system:nodes for the Node
+// authorizer); the admin and the API server's client for kubelets are in
+// system:masters.
+func identities(c Cluster, l layout) []identity {
+	cp := c.ControlPlane()
+	apiDNS := []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+		"kubernetes.default.svc." + c.Domain, cp.Name}
+	apiIPs := []netip.Addr{c.APIServerIP(), netip.MustParseAddr("127.0.0.1"), cp.IP}
+	client := func(name, cn string, orgs ...string) identity {
+		return identity{dir: l.pki(), kubeconfig: true,
+			spec: certSpec{name: name, cn: cn, orgs: orgs, usage: x509.ExtKeyUsageClientAuth}}
+	}
+	ids := []identity{
+		{dir: l.pki(), spec: certSpec{name: "apiserver", cn: "kube-apiserver", usage: x509.ExtKeyUsageServerAuth, dns: apiDNS, ips: apiIPs}},
+		{dir: l.pki(), spec: certSpec{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client",
+			orgs: []string{"system:masters"}, usage: x509.ExtKeyUsageClientAuth}},
+		client("admin", "podpaths-admin", "system:masters"),
+		client("controller-manager", "system:kube-controller-manager"),
+		client("scheduler", "system:kube-scheduler"),
+		client("kube-proxy", "system:kube-proxy"),
+	}
+	for _, n := range c.Nodes {
+		dir := l.node(n.Name).pki()
+		ids = append(ids,
+			identity{dir: dir, kubeconfig: true, spec: certSpec{name: "kubelet", cn: "system:node:" + n.Name,
+				orgs: []string{"system:nodes"}, usage: x509.ExtKeyUsageClientAuth}},
+			// The API server checks this one (--kubelet-certificate-authority)
+			// when it connects for logs, exec and port-forward.
+			identity{dir: dir, spec: certSpec{name: "kubelet-serving", cn: n.Name, usage: x509.ExtKeyUsageServerAuth,
+				dns: []string{n.Name, "localhost"}, ips: []netip.Addr{n.IP, netip.MustParseAddr("127.0.0.1")}}},
+		)
+	}
+	return ids
+}
+
+// ensurePKI makes or reuses the CA, every certificate, the service account
+// key pair and a kubeconfig per client identity (<name>.kubeconfig next to
+// its certificate).
+func ensurePKI(c Cluster, l layout, now time.Time) error {
+	ca, err := ensureCA(l.pki(), c.Name, now)
+	if err != nil {
+		return err
+	}
+	if _, _, err := ensureServiceAccountKey(l.pki()); err != nil {
+		return err
+	}
+	for _, id := range identities(c, l) {
+		p, err := ca.ensureCert(id.dir, id.spec, now)
+		if err != nil {
+			return err
+		}
+		if !id.kubeconfig {
+			continue
+		}
+		kc, err := kubeconfig(c.Name, c.APIServerURL(), ca.certPEM, id.spec.cn, p)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(filepath.Join(id.dir, id.spec.name+".kubeconfig"), kc, 0o600); err != nil {
+			return fmt.Errorf("kubeconfig: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/podpaths/podpaths/lab/internal/manifest"
+)
+
+// kube are the admin's API clients.
+type kube struct {
+	cfg     *rest.Config
+	client  kubernetes.Interface
+	dynamic dynamic.Interface
+	mapper  meta.ResettableRESTMapper
+}
+
+func newKube(kubeconfig []byte) (kube, error) {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return kube{}, fmt.Errorf("kubeconfig: %w", err)
+	}
+	cfg.Timeout = 30 * time.Second
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return kube{}, fmt.Errorf("kubernetes client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return kube{}, fmt.Errorf("dynamic client: %w", err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery()))
+	return kube{cfg: cfg, client: client, dynamic: dyn, mapper: mapper}, nil
+}
+
+// nodeObject is the Node a node's kubelet will register as, created first so
+// that it carries the node's pod range: the CNI config hands out addresses
+// from that range, and the controller manager would otherwise pick a range
+// itself (and, with several nodes, sometimes skip one). The kubelet adopts an
+// existing Node and adds its labels and status.
+func nodeObject(n Node) *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: n.Name},
+		Spec:       corev1.NodeSpec{PodCIDR: n.PodCIDR.String(), PodCIDRs: []string{n.PodCIDR.String()}},
+	}
+}
+
+// ensureNodeObjects creates the missing Node objects.
+func ensureNodeObjects(ctx context.Context, client kubernetes.Interface, c Cluster) error {
+	for _, n := range c.Nodes {
+		existing, err := client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			if existing.Spec.PodCIDR != n.PodCIDR.String() {
+				return fmt.Errorf("node %s has pod range %q, not %s; `lab down --provider local` starts over", n.Name, existing.Spec.PodCIDR, n.PodCIDR)
+			}
+		case apierrors.IsNotFound(err):
+			if _, err := client.CoreV1().Nodes().Create(ctx, nodeObject(n), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("create node %s: %w", n.Name, err)
+			}
+		default:
+			return fmt.Errorf("get node %s: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
+// nodesPending lists the nodes that are not Ready, with the reason.
+func nodesPending(ctx context.Context, client kubernetes.Interface, names []string) ([]string, error) {
+	var pending []string
+	for _, name := range names {
+		n, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("get node %s: %w", name, err)
+		}
+		if msg := nodeNotReady(n); msg != "" {
+			pending = append(pending, "node/"+name+" "+msg)
+		}
+	}
+	return pending, nil
+}
+
+// nodeNotReady is "" for a Ready node, else what its Ready condition says.
+func nodeNotReady(n *corev1.Node) string {
+	for _, c := range n.Status.Conditions {
+		if c.Type != corev1.NodeReady {
+			continue
+		}
+		if c.Status == corev1.ConditionTrue {
+			return ""
+		}
+		return fmt.Sprintf("not ready: %s %s", c.Reason, c.Message)
+	}
+	return "not registered by its kubelet yet"
+}
+
+// waitNodesReady polls until every node is Ready, printing what it waits for
+// when that changes.
+func waitNodesReady(ctx context.Context, client kubernetes.Interface, names []string, timeout time.Duration, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		pending, err := nodesPending(ctx, client, names)
+		if err == nil && len(pending) == 0 {
+			return nil
+		}
+		now := strings.Join(pending, "; ")
+		if err != nil {
+			now = err.Error()
+		}
+		if now != last {
+			fmt.Fprintln(out, "waiting:", now) //nolint:errcheck // progress only
+			last = now
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nodes not ready after %s: %s", timeout, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// decodeYAML splits multi-document YAML into objects.
+func decodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := yamlutil.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objs []*unstructured.Unstructured
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
+			}
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		objs = append(objs, &unstructured.Unstructured{Object: m})
+	}
+}
+
+// apply server-side applies objects with the lab's field manager.
+func (k kube) apply(ctx context.Context, objs []*unstructured.Unstructured) error {
+	return manifest.Apply(ctx, k.dynamic, k.mapper, objs, func(string) {})
+}
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// waitEstablished waits until the CRDs are served: applying an object of a
+// kind whose CRD is not Established yet fails with "no matches for kind".
+func (k kube) waitEstablished(ctx context.Context, names []string, timeout time.Duration) error {
+	check := func(ctx context.Context) error {
+		for _, name := range names {
+			crd, err := k.dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			conds, _, err := unstructured.NestedSlice(crd.Object, "status", "conditions")
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(conds, func(c any) bool {
+				m, ok := c.(map[string]any)
+				return ok && m["type"] == "Established" && m["status"] == "True"
+			}) {
+				return fmt.Errorf("CRD %s not established yet", name)
+			}
+		}
+		return nil
+	}
+	err := waitFor(ctx, "MetalLB CRDs", timeout, 250*time.Millisecond, check, nil)
+	// Discovery learned the API before these kinds existed.
+	k.mapper.Reset()
+	return err
+}

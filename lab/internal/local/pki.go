@@ -1,0 +1,311 @@
+package local
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// The cluster's PKI is made here with crypto/x509 rather than openssl: one
+// CA signs every serving and client certificate, as kubeadm's does. Keys are
+// ECDSA P-256, which every component accepts and which takes microseconds
+// to generate. Kubernetes reads a client certificate's CN as the user name
+// and its O as the groups (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates),
+// so the specs below are the cluster's identities.
+
+const (
+	caValidity   = 10 * 365 * 24 * time.Hour
+	leafValidity = 365 * 24 * time.Hour
+	// renewBefore replaces a certificate this close to its end, so that a
+	// cluster started with `up` does not expire while in use.
+	renewBefore = 30 * 24 * time.Hour
+)
+
+// certSpec is one certificate: who it names and what it may be used for.
+type certSpec struct {
+	// name is the file base name: <name>.crt and <name>.key.
+	name  string
+	cn    string
+	orgs  []string
+	usage x509.ExtKeyUsage
+	dns   []string
+	ips   []netip.Addr
+}
+
+// authority is the cluster CA.
+type authority struct {
+	cert    *x509.Certificate
+	key     crypto.Signer
+	certPEM []byte
+}
+
+// pair is a certificate and its key, PEM encoded.
+type pair struct {
+	certFile, keyFile string
+	certPEM, keyPEM   []byte
+}
+
+// ensureCA loads the CA from dir, or creates it when it is missing or near
+// its end. A new CA invalidates every certificate signed by the old one;
+// ensureCert notices and replaces them.
+func ensureCA(dir, name string, now time.Time) (*authority, error) {
+	certFile, keyFile := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+	if p, err := readPair(certFile, keyFile); err == nil {
+		cert, key, err := parsePair(p)
+		if err == nil && cert.IsCA && now.Add(renewBefore).Before(cert.NotAfter) {
+			return &authority{cert: cert, key: key, certPEM: p.certPEM}, nil
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("CA key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		Subject:               pkix.Name{CommonName: name + "-ca"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(caValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	p, err := sign(tmpl, tmpl, key, key)
+	if err != nil {
+		return nil, fmt.Errorf("CA: %w", err)
+	}
+	if err := writePair(dir, "ca", p); err != nil {
+		return nil, err
+	}
+	cert, _, err := parsePair(p)
+	if err != nil {
+		return nil, err
+	}
+	return &authority{cert: cert, key: key, certPEM: p.certPEM}, nil
+}
+
+// ensureCert returns the certificate of spec from dir, signing a new one
+// when the file is missing, not signed by this CA, near its end or not what
+// spec asks for (say, the node IP changed since it was made).
+func (a *authority) ensureCert(dir string, spec certSpec, now time.Time) (pair, error) {
+	certFile, keyFile := filepath.Join(dir, spec.name+".crt"), filepath.Join(dir, spec.name+".key")
+	if p, err := readPair(certFile, keyFile); err == nil {
+		if cert, _, err := parsePair(p); err == nil && a.issued(cert, spec, now) {
+			return p, nil
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return pair{}, fmt.Errorf("%s key: %w", spec.name, err)
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: spec.cn, Organization: spec.orgs},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(leafValidity),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{spec.usage},
+		DNSNames:    spec.dns,
+	}
+	for _, ip := range spec.ips {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, net.IP(ip.AsSlice()))
+	}
+	p, err := sign(tmpl, a.cert, key, a.key)
+	if err != nil {
+		return pair{}, fmt.Errorf("%s: %w", spec.name, err)
+	}
+	if err := writePair(dir, spec.name, p); err != nil {
+		return pair{}, err
+	}
+	return p, nil
+}
+
+// issued reports whether cert is this CA's current certificate for spec.
+func (a *authority) issued(cert *x509.Certificate, spec certSpec, now time.Time) bool {
+	if cert.CheckSignatureFrom(a.cert) != nil || !now.Add(renewBefore).Before(cert.NotAfter) {
+		return false
+	}
+	var ips []netip.Addr
+	for _, ip := range cert.IPAddresses {
+		if addr, ok := netip.AddrFromSlice(ip); ok {
+			ips = append(ips, addr.Unmap())
+		}
+	}
+	return cert.Subject.CommonName == spec.cn &&
+		sameSet(cert.Subject.Organization, spec.orgs) &&
+		slices.Equal(cert.ExtKeyUsage, []x509.ExtKeyUsage{spec.usage}) &&
+		sameSet(cert.DNSNames, spec.dns) &&
+		sameSet(ips, spec.ips)
+}
+
+func sameSet[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// sign issues tmpl for key's public half, signed by parent's key.
+func sign(tmpl, parent *x509.Certificate, key *ecdsa.PrivateKey, parentKey crypto.Signer) (pair, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return pair{}, fmt.Errorf("serial: %w", err)
+	}
+	tmpl.SerialNumber = serial
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+	if err != nil {
+		return pair{}, fmt.Errorf("sign: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return pair{}, fmt.Errorf("encode key: %w", err)
+	}
+	return pair{
+		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	}, nil
+}
+
+func parsePair(p pair) (*x509.Certificate, crypto.Signer, error) {
+	cb, _ := pem.Decode(p.certPEM)
+	kb, _ := pem.Decode(p.keyPEM)
+	if cb == nil || kb == nil {
+		return nil, nil, errors.New("not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, nil, errors.New("key cannot sign")
+	}
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(cert.PublicKey) {
+		return nil, nil, errors.New("key does not match certificate")
+	}
+	return cert, key, nil
+}
+
+func readPair(certFile, keyFile string) (pair, error) {
+	c, err := os.ReadFile(certFile)
+	if err != nil {
+		return pair{}, err
+	}
+	k, err := os.ReadFile(keyFile)
+	if err != nil {
+		return pair{}, err
+	}
+	return pair{certFile: certFile, keyFile: keyFile, certPEM: c, keyPEM: k}, nil
+}
+
+// writePair writes <name>.crt and <name>.key; the key only for root.
+func writePair(dir, name string, p pair) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("pki dir: %w", err)
+	}
+	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	if err := writeFile(keyFile, p.keyPEM, 0o600); err != nil {
+		return err
+	}
+	return writeFile(certFile, p.certPEM, 0o644)
+}
+
+// ensureServiceAccountKey makes the key pair the API server signs service
+// account tokens with (sa.key) and checks them with (sa.pub).
+func ensureServiceAccountKey(dir string) (keyFile, pubFile string, err error) {
+	keyFile, pubFile = filepath.Join(dir, "sa.key"), filepath.Join(dir, "sa.pub")
+	if _, err := os.Stat(keyFile); err == nil {
+		if _, err := os.Stat(pubFile); err == nil {
+			return keyFile, pubFile, nil
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", fmt.Errorf("service account key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", fmt.Errorf("service account key: %w", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		return "", "", fmt.Errorf("service account key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", fmt.Errorf("pki dir: %w", err)
+	}
+	if err := writeFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return "", "", err
+	}
+	return keyFile, pubFile, writeFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
+}
+
+// kubeconfig renders a kubeconfig for one identity, with the CA and the
+// client certificate inlined so the file works on its own.
+func kubeconfig(cluster, server string, caPEM []byte, user string, client pair) ([]byte, error) {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[cluster] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: client.certPEM, ClientKeyData: client.keyPEM}
+	cfg.Contexts[cluster] = &clientcmdapi.Context{Cluster: cluster, AuthInfo: user}
+	cfg.CurrentContext = cluster
+	b, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig for %s: %w", user, err)
+	}
+	return b, nil
+}
+
+// writeFile writes data atomically (a reader never sees half a file) and
+// leaves an identical file alone, so a second `up` changes nothing.
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return os.Chmod(path, mode)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename; only a failed write leaves it
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close() //nolint:errcheck,gosec // the write error is the one to report
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close() //nolint:errcheck,gosec // the chmod error is the one to report
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package local
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"text/template"
+)
+
+// The config files are Go templates, so that each reads as the file it
+// renders, with comments saying why a setting is there.
+//
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+var templates = template.Must(template.New("local").Option("missingkey=error").ParseFS(templateFS, "templates/*.tmpl"))
+
+// Images the cluster itself runs, built FROM scratch by hack/images.sh.
+const (
+	// PauseImage is every pod's sandbox (containerd's sandbox_image).
+	PauseImage = "localhost/podpaths/pause:3.10"
+	// coreDNSImageRepo is tagged with the CoreDNS version.
+	coreDNSImageRepo = "localhost/podpaths/coredns"
+	// coreDNSPort is where CoreDNS listens inside its pod; see coredns.yaml.tmpl.
+	coreDNSPort = 1053
+)
+
+// blockedRegistries are mapped to 127.0.0.1:1 in containerd's registry
+// config: the registries Kubernetes manifests name most. containerd 1.6 has
+// no default entry for the rest; its proxy setting catches those.
+var blockedRegistries = []string{
+	"docker.io", "registry-1.docker.io", "registry.k8s.io", "k8s.gcr.io", "gcr.io", "quay.io", "ghcr.io",
+	"mcr.microsoft.com", "public.ecr.aws", "nvcr.io", "localhost",
+}
+
+// nodeView is what the per-node templates see: a node with every path and
+// address already resolved to text.
+type nodeView struct {
+	Name, IP, PodCIDR, Gateway, Bridge, CgroupRoot string
+	PodRoutes                                      []string
+
+	ContainerdRoot, ContainerdState, ContainerdSocket, RuncRoot string
+	CNIConfDir, CNIIPAM, RegistryHosts, SandboxImage            string
+
+	ResolvConf, PodLogs, CAFile, ServingCert, ServingKey string
+	ClusterDNS, ClusterDomain                            string
+
+	ClusterCIDR, KubeProxyKubeconfig string
+}
+
+func newNodeView(c Cluster, l layout, n Node) nodeView {
+	nl := l.node(n.Name)
+	return nodeView{
+		Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), Gateway: n.GatewayIP().String(),
+		Bridge: n.Bridge, CgroupRoot: n.CgroupRoot, PodRoutes: podRoutes(c),
+
+		ContainerdRoot: nl.containerdRoot(), ContainerdState: nl.containerdState(),
+		ContainerdSocket: nl.containerdSocket(), RuncRoot: nl.runcRoot(),
+		CNIConfDir: nl.cniConfDir(), CNIIPAM: nl.cniIPAM(), RegistryHosts: l.registryHosts(), SandboxImage: PauseImage,
+
+		ResolvConf: l.resolvConf(), PodLogs: nl.podLogs(), CAFile: filepath.Join(l.pki(), "ca.crt"),
+		ServingCert: filepath.Join(nl.pki(), "kubelet-serving.crt"), ServingKey: filepath.Join(nl.pki(), "kubelet-serving.key"),
+		ClusterDNS: c.DNSIP.String(), ClusterDomain: c.Domain,
+
+		ClusterCIDR: c.PodCIDR.String(), KubeProxyKubeconfig: filepath.Join(l.pki(), "kube-proxy.kubeconfig"),
+	}
+}
+
+// podRoutes are the only routes a pod gets besides its own node's range:
+// there is no default route, so a pod that tries an address outside the
+// cluster fails at once ("network is unreachable") and sends nothing. Pods
+// reach the Service and LoadBalancer ranges (kube-proxy rewrites those on the
+// node), the other nodes' pods, every node, and the outside client, which
+// they must answer when a Service keeps the client's address
+// (externalTrafficPolicy: Local).
+func podRoutes(c Cluster) []string {
+	routes := []string{c.ServiceCIDR.String(), c.LBCIDR.String(), c.PodCIDR.String(), c.Outside.IP.Masked().String()}
+	for _, n := range c.Nodes {
+		if !c.PodCIDR.Contains(n.IP) {
+			routes = append(routes, netip.PrefixFrom(n.IP, n.IP.BitLen()).String())
+		}
+	}
+	return routes
+}
+
+// nodeFile is one rendered file of a node.
+type nodeFile struct {
+	path string
+	data []byte
+}
+
+// renderNode renders a node's containerd, CNI, kubelet and kube-proxy
+// configs.
+func renderNode(c Cluster, l layout, n Node) ([]nodeFile, error) {
+	v := newNodeView(c, l, n)
+	nl := l.node(n.Name)
+	files := []struct{ tmpl, path string }{
+		{"containerd.toml.tmpl", nl.containerdConfig()},
+		{"cni.conflist.tmpl", filepath.Join(nl.cniConfDir(), "10-podpaths.conflist")},
+		{"kubelet.yaml.tmpl", nl.kubeletConfig()},
+		{"kube-proxy.yaml.tmpl", nl.kubeProxyConfig()},
+	}
+	out := make([]nodeFile, 0, len(files))
+	for _, f := range files {
+		b, err := render(f.tmpl, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, nodeFile{path: f.path, data: b})
+	}
+	return out, nil
+}
+
+// renderShared renders the files every node reads: the pods' resolv.conf and
+// containerd's registry redirects.
+func renderShared(l layout) ([]nodeFile, error) {
+	b, err := render("resolv.conf.tmpl", nil)
+	if err != nil {
+		return nil, err
+	}
+	files := []nodeFile{{path: l.resolvConf(), data: b}}
+	for _, r := range blockedRegistries {
+		b, err := render("hosts.toml.tmpl", r)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, nodeFile{path: filepath.Join(l.registryHosts(), r, "hosts.toml"), data: b})
+	}
+	return files, nil
+}
+
+// coreDNSView is what coredns.yaml.tmpl sees.
+type coreDNSView struct {
+	Domain, Image, ClusterIP string
+	Port                     int
+}
+
+// renderCoreDNS renders the CoreDNS manifests for the image of version.
+func renderCoreDNS(c Cluster, version string) ([]byte, error) {
+	return render("coredns.yaml.tmpl", coreDNSView{
+		Domain: c.Domain, Image: coreDNSImage(version), ClusterIP: c.DNSIP.String(), Port: coreDNSPort,
+	})
+}
+
+// coreDNSImage is the image hack/images.sh builds from the cached CoreDNS.
+func coreDNSImage(version string) string { return coreDNSImageRepo + ":" + version }
+
+func render(name string, data any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}

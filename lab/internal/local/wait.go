@@ -1,0 +1,107 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// waitFor polls check every interval until it succeeds, the timeout ends,
+// or alive says the process it waits for died; then it names the cause,
+// with the end of that process's log.
+func waitFor(ctx context.Context, what string, timeout, interval time.Duration, check func(context.Context) error, d *daemon) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var last error
+	for {
+		if last = check(ctx); last == nil {
+			return nil
+		}
+		if d != nil && daemonExited(*d) {
+			return fmt.Errorf("%s: %s exited; the end of %s:\n%s", what, d, d.logFile, logTail(d.logFile, 15))
+		}
+		select {
+		case <-ctx.Done():
+			msg := fmt.Sprintf("%s: not ready after %s: %v", what, timeout, last)
+			if d != nil {
+				msg += fmt.Sprintf("; the end of %s:\n%s", d.logFile, logTail(d.logFile, 15))
+			}
+			return errors.New(msg)
+		case <-tick.C:
+		}
+	}
+}
+
+// httpOK is a check that GETs url and wants a 200.
+func httpOK(client *http.Client, url string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close() //nolint:errcheck // read-only
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+		}
+		return nil
+	}
+}
+
+// probeClient is for the components' own health endpoints on 127.0.0.1:
+// the controller manager and the scheduler serve those with a certificate
+// they made themselves, which nobody else signs.
+func probeClient() *http.Client {
+	return &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a health probe of a self-signed local endpoint
+		Proxy:           nil,
+	}}
+}
+
+// socketUp is a check that a unix socket accepts connections.
+func socketUp(path string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "unix", path)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+}
+
+// logTail returns the last n lines of a log file, for error messages.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
