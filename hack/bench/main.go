@@ -1,8 +1,9 @@
 // Command bench is the load side of `make bench`. It has two modes:
 //
 //	bench bare -addr 127.0.0.1:18080
-//	    serves GET /whoami with net/http alone: the baseline a service's
-//	    middleware (request log, metrics, request ID) is measured against.
+//	    serves GET /whoami with net/http alone, the same JSON the backend
+//	    sends: the baseline its middleware (request ID, request log,
+//	    metrics, recoverer, chi routing) is measured against.
 //	bench load -url http://127.0.0.1:18080/whoami -duration 5s -conns 8
 //	    a closed loop of keep-alive clients for a bounded time, on loopback
 //	    only; prints requests/s and latency percentiles as JSON.
@@ -23,6 +24,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/podpaths/podpaths/platform/identity"
 )
 
 func main() {
@@ -53,14 +56,12 @@ func bare(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	hostname, err := os.Hostname()
-	if err != nil {
-		return err
-	}
+	self := identity.New("backend", "bare", identity.Env{}, time.Now())
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"service": "bare", "hostname": hostname, "client_ip": r.RemoteAddr}) //nolint:errcheck,gosec // benchmark baseline
+		w.WriteHeader(http.StatusOK)
+		json.NewEncoder(w).Encode(identity.ForRequest(self, r)) //nolint:errcheck,gosec // benchmark baseline
 	})
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {

@@ -2,11 +2,13 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // FromDNS finds a Service through its DNS name, which resolves to the
@@ -37,16 +39,25 @@ func FromHeadless(ctx context.Context, r *Resolver, name, portName string) ([]Ta
 	if len(eps) == 0 {
 		return nil, fmt.Errorf("lookup SRV _%s._tcp.%s: no usable records", portName, name)
 	}
-	targets := make([]Target, 0, len(eps))
-	for _, ep := range eps {
-		t := Target{Query: ep.Name, Pod: ep.Pod, Name: ep.Name}
-		addrs, err := r.LookupHost(ctx, ep.Name)
-		if err != nil {
-			return nil, err
-		}
-		t.Found = addrs
-		t.Addr = net.JoinHostPort(addrs[0], strconv.Itoa(int(ep.Port)))
-		targets = append(targets, t)
+	// One lookup per pod, all at once: with many pods, one after another
+	// would add up.
+	targets := make([]Target, len(eps))
+	errs := make([]error, len(eps))
+	var wg sync.WaitGroup
+	for i, ep := range eps {
+		wg.Go(func() {
+			addrs, err := r.LookupHost(ctx, ep.Name)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			targets[i] = Target{Query: ep.Name, Pod: ep.Pod, Name: ep.Name, Found: addrs,
+				Addr: net.JoinHostPort(addrs[0], strconv.Itoa(int(ep.Port)))}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return targets, nil
 }

@@ -51,18 +51,11 @@ func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
 	return m
 }
 
-// Middleware records each request. The route label is chi's pattern, read after
-// the handler ran (only then is it complete), never the raw URL, which would
-// give every distinct path its own time series.
-func (m *HTTPMetrics) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		route := RoutePattern(r)
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status(ww))).Inc()
-		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
-	})
+// record counts and times one request. The route label is chi's pattern,
+// never the raw URL, which would give every distinct path its own series.
+func (m *HTTPMetrics) record(route, method string, code int, took time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
 }
 
 // status is the response's status code. A handler that writes nothing sends

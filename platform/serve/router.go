@@ -21,7 +21,7 @@ func NewRouter(logger *slog.Logger, metrics *HTTPMetrics) chi.Router {
 	r := chi.NewRouter()
 	// The recoverer is innermost, so a panic still gets its log line and
 	// its 500 in the metrics.
-	r.Use(middleware.RequestID, requestLog(logger), metrics.Middleware, recoverer(logger))
+	r.Use(middleware.RequestID, observe(logger, metrics), recoverer(logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		Error(w, http.StatusNotFound, "not found")
 	})
@@ -57,19 +57,24 @@ func runChecks(ctx context.Context, checks []Check) map[string]string {
 	return failed
 }
 
-// requestLog writes one JSON line per request.
-func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
+// observe writes one JSON log line per request and records its metrics. One
+// middleware wraps the response writer once and reads the clock twice for
+// both: this runs on every request. The route is read after the handler ran,
+// because only then is chi's pattern complete.
+func observe(logger *slog.Logger, metrics *HTTPMetrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
+			took, route, code := time.Since(start), RoutePattern(r), status(ww)
+			metrics.record(route, r.Method, code, took)
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("route", RoutePattern(r)),
+				slog.String("route", route),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", status(ww)),
-				slog.Duration("duration", time.Since(start)),
+				slog.Int("status", code),
+				slog.Duration("duration", took),
 				slog.String("remote", r.RemoteAddr),
 				slog.String("request_id", middleware.GetReqID(r.Context())),
 			)

@@ -45,17 +45,18 @@ var (
 // Report tries every path concurrently and returns them in a stable order.
 // ctx bounds the whole report; each call also has its own timeout.
 func (r *Reporter) Report(ctx context.Context) report.Report {
-	var nginx, direct, headless []report.Path
+	var nginx, direct, headless, variants, siblings []report.Path
 	var sidecar *report.Path
 	var wg sync.WaitGroup
 	wg.Go(func() { nginx = r.nginxPaths(ctx) })
 	wg.Go(func() { direct, sidecar = r.backendPaths(ctx) })
-	wg.Go(func() { headless = r.headlessPaths(ctx) })
-	wg.Wait()
-
-	var variants, siblings []report.Path
-	wg.Go(func() { variants = r.variantPaths(ctx, headless) })
-	wg.Go(func() { siblings = r.siblingPaths(ctx, direct) })
+	wg.Go(func() {
+		// The variants' expectations depend on where the backend pods run,
+		// which the headless answers tell.
+		headless = r.headlessPaths(ctx)
+		variants = r.variantPaths(ctx, headless)
+	})
+	wg.Go(func() { siblings = r.siblingPaths(ctx) })
 	wg.Wait()
 
 	all := make([]report.Path, 0, len(nginx)+len(direct)+len(headless)+len(variants)+len(siblings)+1)
@@ -204,14 +205,17 @@ func localExpectation(headless []report.Path, node string) report.Expectation {
 }
 
 // siblingPaths asks a backend for its own headless calls to its siblings
-// (backend /api/peers), through the first method that reached the backend.
-func (r *Reporter) siblingPaths(ctx context.Context, direct []report.Path) []report.Path {
-	for _, d := range direct {
-		if !d.OK {
+// (backend /api/peers), through the first method that reaches a backend.
+func (r *Reporter) siblingPaths(ctx context.Context) []report.Path {
+	for _, m := range r.Methods {
+		if m == report.MethodHeadless {
 			continue
 		}
-		targets, err := r.Backend.Find(ctx, d.Method)
-		_, body := r.Nested.Fetch(ctx, report.Path{}, targets[0], err, "/api/peers")
+		targets, err := r.Backend.Find(ctx, m)
+		if err != nil {
+			continue
+		}
+		_, body := r.Nested.Fetch(ctx, report.Path{}, targets[0], nil, "/api/peers")
 		var peers report.Report
 		if body != nil && json.Unmarshal(body, &peers) == nil && len(peers.Paths) > 0 {
 			return peers.Paths
