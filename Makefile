@@ -55,8 +55,8 @@ kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.
 	@hack/lab.sh down
 
 .PHONY: local-up
-local-up: ## The lab on the offline local cluster (root): build, start, deploy, wait, URLs.
-	@hack/lab.sh --provider local up
+local-up: ## The lab on the offline local cluster (root; 2 nodes, LOCAL_NODES=1 for one): build, start, deploy, wait.
+	@hack/lab.sh --provider local $(if $(LOCAL_NODES),--nodes $(LOCAL_NODES)) up
 
 .PHONY: local-down
 local-down: ## Stop the offline local cluster and remove everything it added.

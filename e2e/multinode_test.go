@@ -10,14 +10,16 @@ import (
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
 	"github.com/podpaths/podpaths/e2e/internal/component"
+	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
-// needNodes skips a test that needs n schedulable nodes on a smaller
+// needTwoNodes skips a test that needs two schedulable nodes on a smaller
 // cluster, saying why. These tests run unchanged on kind (two workers) and
-// on the two-node local cluster.
-func (r *run) needNodes(t *testing.T, n int, why string) []cluster.Node {
+// on the two-node local cluster, where none is skipped.
+func (r *run) needTwoNodes(t *testing.T, why string) []cluster.Node {
 	t.Helper()
+	const n = 2
 	nodes := r.env.SchedulableNodes()
 	if len(nodes) < n {
 		var names []string
@@ -35,43 +37,8 @@ func (r *run) needNodes(t *testing.T, n int, why string) []cluster.Node {
 func TestMultiNode(t *testing.T) {
 	r := begin(t, 6*time.Minute)
 
-	t.Run("itp-local", func(t *testing.T) {
-		nodes := r.needNodes(t, 2, "internalTrafficPolicy Local from another node needs a node without a backend pod")
-		// One backend replica, so that some node has none.
-		r.scale(t, cluster.Backend, 1)
-		eps := r.readyEndpoints(t, "backend")
-		if len(eps) != 1 {
-			t.Fatalf("backend has ready endpoints %+v, want one", eps)
-		}
-		home := eps[0].Node
-		var other string
-		for _, n := range nodes {
-			if n.Name != home {
-				other = n.Name
-				break
-			}
-		}
-		r.createITPLocalService(t)
-		u := serviceURL("backend-local", backendPort, "/whoami")
-
-		t.Run("same-node-answers", func(t *testing.T) {
-			p := r.startProbe(t, cluster.ProbeOptions{Node: home})
-			c := probeGet(t, r.ctx, p, u, "--timeout", callTimeout.String()).Calls[0]
-			if !c.OK || c.AnsweredBy == nil || c.AnsweredBy.Node != home {
-				t.Errorf("GET %s from a pod on %s, the backend's node: %s; want an answer from that node", u, home, describeCall(c))
-			}
-		})
-		t.Run("other-node-times-out", func(t *testing.T) {
-			p := r.startProbe(t, cluster.ProbeOptions{Node: other})
-			c := probeGet(t, r.ctx, p, u, "--timeout", callTimeout.String()).Calls[0]
-			if c.OK || c.ErrorKind != report.ErrorTimeout {
-				t.Errorf("GET %s from a pod on %s, a node without a backend: %s; want timeout: kube-proxy drops it (expected fail)", u, other, describeCall(c))
-			}
-		})
-	})
-
 	t.Run("spread-same-and-other-node", func(t *testing.T) {
-		r.needNodes(t, 2, "same-node and other-node answers need backends on two nodes")
+		r.needTwoNodes(t, "same-node and other-node answers need backends on two nodes")
 		byNode := map[string]int{}
 		for _, e := range r.readyEndpoints(t, "backend") {
 			byNode[e.Node]++
@@ -97,6 +64,53 @@ func TestMultiNode(t *testing.T) {
 			t.Errorf("%d calls from a pod on %s: same node %d, other nodes %d, failed %d (%v); want answers from both, none failed",
 				spreadCalls, node, same, other, out.Failed, out.ErrorKinds)
 		}
+	})
+
+	// After the spread: it scales the backend to one replica until the test
+	// ends.
+	t.Run("itp-local", func(t *testing.T) {
+		nodes := r.needTwoNodes(t, "internalTrafficPolicy Local from another node needs a node without a backend pod")
+		// One backend replica, so that some node has none.
+		r.scale(t, cluster.Backend, 1)
+		eps := r.readyEndpoints(t, "backend")
+		if len(eps) != 1 {
+			t.Fatalf("backend has ready endpoints %+v, want one", eps)
+		}
+		home := eps[0].Node
+		var other string
+		for _, n := range nodes {
+			if n.Name != home {
+				other = n.Name
+				break
+			}
+		}
+		r.createITPLocalService(t)
+		u := serviceURL("backend-local", backendPort, "/whoami")
+
+		t.Run("same-node-answers", func(t *testing.T) {
+			p := r.startProbe(t, cluster.ProbeOptions{Node: home})
+			// The Service is new: kube-proxy on that node programs it within
+			// its sync period, and until then the ClusterIP leads nowhere.
+			start := time.Now()
+			var c probecmd.Call
+			err := cluster.Eventually(r.ctx, time.Minute, time.Second, func(ctx context.Context) (string, bool) {
+				c = probeGet(t, ctx, p, u, "--timeout", callTimeout.String()).Calls[0]
+				return describeCall(c), c.OK && c.AnsweredBy != nil && c.AnsweredBy.Node == home
+			})
+			if err != nil {
+				t.Errorf("GET %s from a pod on %s, the backend's node: %v; want an answer from that node", u, home, err)
+				return
+			}
+			t.Logf("GET %s from a pod on %s answered by %s on %s, %s after the first try",
+				u, home, c.AnsweredBy.Pod, c.AnsweredBy.Node, time.Since(start).Round(time.Second))
+		})
+		t.Run("other-node-times-out", func(t *testing.T) {
+			p := r.startProbe(t, cluster.ProbeOptions{Node: other})
+			c := probeGet(t, r.ctx, p, u, "--timeout", callTimeout.String()).Calls[0]
+			if c.OK || c.ErrorKind != report.ErrorTimeout {
+				t.Errorf("GET %s from a pod on %s, a node without a backend: %s; want timeout: kube-proxy drops it (expected fail)", u, other, describeCall(c))
+			}
+		})
 	})
 }
 

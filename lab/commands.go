@@ -105,6 +105,7 @@ func newProvider(g globals, log *slog.Logger) (provider, error) {
 			Name:     g.name,
 			Root:     g.root,
 			NodePort: nodePort,
+			Nodes:    g.nodes,
 			Logger:   log,
 		}), nil
 	default:

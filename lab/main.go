@@ -70,6 +70,7 @@ type globals struct {
 	root              string
 	cloudProviderKind string
 	verbosity         int
+	nodes             int
 }
 
 const usage = `usage: lab [flags] up|down|status|check [command flags]
@@ -94,6 +95,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, d dep
 	fs.StringVar(&g.provider, "provider", "kind",
 		"cluster provider: kind, or local (the offline cluster of host processes on this machine; needs root)")
 	fs.StringVar(&g.name, "name", "podpaths", "cluster name")
+	fs.IntVar(&g.nodes, "nodes", 0,
+		"local provider: how many nodes up starts, 1 or 2 (default 2, or $PODPATHS_LOCAL_NODES); down removes them all")
 	fs.StringVar(&g.namespace, "namespace", "podpaths", "namespace of the lab's workloads")
 	fs.StringVar(&g.root, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&g.cloudProviderKind, "cloud-provider-kind", "cloud-provider-kind",

@@ -63,9 +63,14 @@ func (c *Checker) nodePortAction(label, nodeName, addr string, t targets) outsid
 		p.Query = "GET http://" + addr + pathWhoami
 		p.Addresses = []string{addr}
 	}
-	if t.etpLocal && nodeName != "" && !t.endpointNodes[nodeName] {
+	onNode := c.cfg.Localhost.OnNode && nodeName == c.cfg.Localhost.Node
+	if t.etpLocal && nodeName != "" && !t.endpointNodes[nodeName] && !onNode {
 		p.Expected = report.ExpectFail
 	}
+	// Under externalTrafficPolicy Local a node keeps the client's address;
+	// checked where the call is an outside one and reaches the node itself
+	// (not through a localhost forwarder, which is a client of its own).
+	keepsClient := t.etpLocal && !onNode && label == nodeName && p.Expected != report.ExpectFail
 	e := httpEntry{client: c.http, m: MethodNodePort, addr: addr}
 	name := "nodeport " + label
 	switch {
@@ -74,7 +79,34 @@ func (c *Checker) nodePortAction(label, nodeName, addr string, t targets) outsid
 	case addr == "":
 		return outside{action: fixed(name, skipped(p, "node "+nodeName+" has no InternalIP"))}
 	}
-	return outside{action: c.whoamiAction(name, p, e), entry: e}
+	a := c.whoamiAction(name, p, e)
+	if keepsClient {
+		a = c.clientIPAction(name, p, e)
+	}
+	return outside{action: a, entry: e}
+}
+
+// clientIPAction is whoamiAction for a NodePort under externalTrafficPolicy
+// Local: the address nginx saw must be the one this machine sent from.
+func (c *Checker) clientIPAction(name string, p report.Path, e httpEntry) action {
+	return action{name: name, run: func(ctx context.Context) []Check {
+		ctx, cancel := context.WithTimeout(ctx, c.cfg.OutsideTimeout)
+		defer cancel()
+		a := e.get(ctx, pathWhoami)
+		a.fill(&p)
+		if !p.OK {
+			return []Check{{Path: p}}
+		}
+		if err := decodeIdentity(a.body, &p); err != nil {
+			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			return []Check{{Path: p}}
+		}
+		if p.ClientIPSeen != a.localIP {
+			p.OK, p.ErrorKind = false, report.ErrorOther
+			p.Error = fmt.Sprintf("nginx saw client %s, but the call came from %s: externalTrafficPolicy Local must keep the client's address", p.ClientIPSeen, a.localIP)
+		}
+		return []Check{{Path: p, Detail: answeredBy(Check{Path: p}) + " saw client " + p.ClientIPSeen}}
+	}}
 }
 
 func (c *Checker) loadBalancerAction(t targets) outside {
@@ -148,6 +180,9 @@ func (c *Checker) insideActions(e entry, t targets) []action {
 		c.spreadAction(e, spread, t.readyBackends),
 		c.reportAction(e, "backend /my-be/api/peers", "outside-nginx-backend-peers", "backend "+pathMyPeers, pathMyPeers),
 		c.myWhoamiAction(e),
+	}
+	if c.cfg.PerNode {
+		actions = append(actions, c.perNodeActions(t)...)
 	}
 	return actions
 }

@@ -1,10 +1,13 @@
 package matrix
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -40,6 +43,18 @@ type targets struct {
 	// readyBackends counts the backend Service's ready endpoints; -1 when
 	// unknown.
 	readyBackends int
+	// backendNodes counts the backend's ready endpoints by node.
+	backendNodes map[string]int
+
+	// frontends are the ready frontend pods, one per node, that the per-node
+	// actions ask (PerNode).
+	frontends []podOnNode
+}
+
+// podOnNode is a ready pod of a Service, its node and its target port.
+type podOnNode struct {
+	pod, node string
+	port      int32
 }
 
 // discover reads nodes, Services and EndpointSlices. Only a failure to list
@@ -56,7 +71,41 @@ func (c *Checker) discover(ctx context.Context) (targets, error) {
 	c.discoverNodePort(ctx, &t)
 	c.discoverLoadBalancer(ctx, &t)
 	t.readyBackends = c.readyEndpoints(ctx, c.cfg.BackendService)
+	t.backendNodes = map[string]int{}
+	for _, p := range c.readyPods(ctx, c.cfg.BackendService, false) {
+		t.backendNodes[p.node]++
+	}
+	if c.cfg.PerNode {
+		t.frontends = c.readyPods(ctx, c.cfg.NodePortService, true)
+	}
 	return t, nil
+}
+
+// readyPods lists a Service's ready endpoints that name their pod and node,
+// sorted by node; onePerNode keeps the first pod of each node.
+func (c *Checker) readyPods(ctx context.Context, service string, onePerNode bool) []podOnNode {
+	var pods []podOnNode
+	seen := map[string]bool{}
+	for _, s := range c.endpointSlices(ctx, service) {
+		var port int32
+		if len(s.Ports) > 0 && s.Ports[0].Port != nil {
+			port = *s.Ports[0].Port
+		}
+		for _, e := range s.Endpoints {
+			if !ready(e) || e.NodeName == nil || e.TargetRef == nil || e.TargetRef.Kind != "Pod" {
+				continue
+			}
+			if onePerNode && seen[*e.NodeName] {
+				continue
+			}
+			seen[*e.NodeName] = true
+			pods = append(pods, podOnNode{pod: e.TargetRef.Name, node: *e.NodeName, port: port})
+		}
+	}
+	slices.SortFunc(pods, func(a, b podOnNode) int {
+		return cmp.Or(strings.Compare(a.node, b.node), strings.Compare(a.pod, b.pod))
+	})
+	return pods
 }
 
 func internalIP(n corev1.Node) string {

@@ -131,6 +131,14 @@ func frontendIdentity() map[string]any {
 	}
 }
 
+// identitySeeing is the frontend's identity with the client address nginx
+// passed on.
+func identitySeeing(ip string) map[string]any {
+	id := frontendIdentity()
+	id["forwarded"] = map[string]string{"x-real-ip": ip, "x-forwarded-for": ip}
+	return id
+}
+
 func backendIdentity() map[string]any {
 	return map[string]any{
 		"service": "backend", "pod": "backend-1", "pod_ip": "10.244.2.5", "node": worker2, "client_ip": "10.244.1.5",

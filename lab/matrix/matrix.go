@@ -52,6 +52,11 @@ type Localhost struct {
 	// decides the expectation under externalTrafficPolicy Local; "" means
 	// unknown, and the path is then expected to work.
 	Node string
+	// OnNode says that this machine is Node itself (the local cluster's
+	// node A), not a client forwarded to it: kube-proxy handles a call from
+	// here to the NodePort on 127.0.0.1 or on Node's IP as the node's own
+	// traffic, which externalTrafficPolicy Local sends to any endpoint.
+	OnNode bool
 }
 
 // Config says where the matrix looks and how long it waits.
@@ -86,6 +91,11 @@ type Config struct {
 	APIProxy bool
 	// DialContext dials every outside connection; nil means a net.Dialer.
 	DialContext DialFunc
+	// PerNode asks a frontend on every node that runs one for its own path
+	// report and spread, through the API server's pod proxy, when the
+	// frontends run on more than one node: each node's view, with the node
+	// names of both ends, and the spread counted by node.
+	PerNode bool
 }
 
 // DefaultConfig returns the names of DESIGN.md section 4 and the timeouts
@@ -100,6 +110,7 @@ func DefaultConfig() Config {
 		OutsideTimeout:      5 * time.Second,
 		InsideTimeout:       20 * time.Second,
 		APIProxy:            true,
+		PerNode:             true,
 	}
 }
 

@@ -86,6 +86,8 @@ func TestRun(t *testing.T) {
 				svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 				f.replace(svc)
 				f.replace(endpointSlice("frontend-nodeport", map[string]string{"10.244.1.5": workerNode}))
+				// The node keeps the client's address: this test's loopback.
+				f.front.set(pathWhoami, jsonHandler(identitySeeing("127.0.0.1")))
 				f.hang(f.cfg.Localhost.Address)
 				f.hang(nodeAddr(cpNode))
 				f.hang(nodeAddr(worker2))
@@ -100,11 +102,44 @@ func TestRun(t *testing.T) {
 			ok: 15, skipped: 1, passed: true, entry: "nodeport " + nodeAddr(workerNode),
 		},
 		{
+			name: "externalTrafficPolicy Local: a node that hides the client's address fails",
+			setup: func(f *fixture) {
+				svc := service("frontend-nodeport", corev1.ServiceTypeNodePort, 80, 30080, "")
+				svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+				f.replace(svc)
+				f.replace(endpointSlice("frontend-nodeport", map[string]string{"10.244.1.5": workerNode}))
+				f.hang(f.cfg.Localhost.Address)
+				f.hang(nodeAddr(cpNode))
+				f.hang(nodeAddr(worker2))
+			},
+			checks: map[string]want{"outside-nodeport-" + workerNode: {report.OutcomeFail, report.ErrorOther}},
+			ok:     14, failed: 1, skipped: 1, entry: "loadbalancer",
+		},
+		{
+			name: "externalTrafficPolicy Local: this machine as the node reaches any endpoint",
+			setup: func(f *fixture) {
+				svc := service("frontend-nodeport", corev1.ServiceTypeNodePort, 80, 30080, "")
+				svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+				f.replace(svc)
+				f.replace(endpointSlice("frontend-nodeport", map[string]string{"10.244.1.5": workerNode}))
+				f.front.set(pathWhoami, jsonHandler(identitySeeing("127.0.0.1")))
+				f.cfg.Localhost.OnNode = true
+				f.hang(nodeAddr(worker2))
+			},
+			checks: map[string]want{
+				"outside-nodeport-localhost":  pass,
+				"outside-nodeport-" + cpNode:  pass,
+				"outside-nodeport-" + worker2: {report.OutcomePass, report.ErrorTimeout},
+			},
+			ok: 15, skipped: 1, passed: true, entry: "nodeport 127.0.0.1",
+		},
+		{
 			name: "externalTrafficPolicy Local: a node without an endpoint that answers fails",
 			setup: func(f *fixture) {
 				svc := service("frontend-nodeport", corev1.ServiceTypeNodePort, 80, 30080, "")
 				svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 				f.replace(svc)
+				f.front.set(pathWhoami, jsonHandler(identitySeeing("127.0.0.1")))
 			},
 			checks: map[string]want{"outside-nodeport-" + cpNode: {report.OutcomeFail, report.ErrorNone}},
 			ok:     13, failed: 2, skipped: 1, // control plane and localhost (which reaches it) answered

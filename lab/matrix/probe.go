@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"time"
 
@@ -26,6 +28,8 @@ type answer struct {
 	kind    report.ErrorKind
 	err     error
 	latency time.Duration
+	// localIP is the address the call was made from, when known.
+	localIP string
 }
 
 // fill copies an answer's outcome into a path.
@@ -65,6 +69,14 @@ func (e httpEntry) get(ctx context.Context, pathQuery string) answer {
 }
 
 func (e httpEntry) do(ctx context.Context, url string) answer {
+	// The connection's own end is the client address a node that keeps it
+	// (externalTrafficPolicy Local) hands on to nginx.
+	var local string
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if host, _, err := net.SplitHostPort(info.Conn.LocalAddr().String()); err == nil {
+			local = host
+		}
+	}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return answer{kind: report.ErrorOther, err: err}
@@ -76,9 +88,9 @@ func (e httpEntry) do(ctx context.Context, url string) answer {
 	defer resp.Body.Close() //nolint:errcheck // read-only body
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return answer{status: resp.StatusCode, kind: classify(err), err: fmt.Errorf("read %s: %w", url, err)}
+		return answer{status: resp.StatusCode, kind: classify(err), err: fmt.Errorf("read %s: %w", url, err), localIP: local}
 	}
-	a := answer{body: body, status: resp.StatusCode}
+	a := answer{body: body, status: resp.StatusCode, localIP: local}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		a.kind = report.ErrorHTTP
 		a.err = fmt.Errorf("GET %s: %s", url, resp.Status)
@@ -112,9 +124,16 @@ func (e proxyEntry) address() string {
 
 func (e proxyEntry) get(ctx context.Context, pathQuery string) answer {
 	path, params := splitQuery(pathQuery)
+	return proxyAnswer(ctx, func(ctx context.Context) ([]byte, error) {
+		return e.client.CoreV1().Services(e.namespace).
+			ProxyGet("http", e.service, strconv.Itoa(int(e.port)), path, params).DoRaw(ctx)
+	})
+}
+
+// proxyAnswer runs one GET through the API server's proxy.
+func proxyAnswer(ctx context.Context, get func(context.Context) ([]byte, error)) answer {
 	start := time.Now()
-	body, err := e.client.CoreV1().Services(e.namespace).
-		ProxyGet("http", e.service, strconv.Itoa(int(e.port)), path, params).DoRaw(ctx)
+	body, err := get(ctx)
 	a := answer{body: body, status: http.StatusOK, latency: time.Since(start)}
 	if err != nil {
 		a.body, a.status, a.kind, a.err = nil, 0, classify(err), err

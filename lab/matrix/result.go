@@ -138,7 +138,12 @@ func unique(ss []string) []string {
 // A path that failed as expected prints "ok (kind, expected)"; a skipped one
 // prints "skipped (reason)"; a failed one ends with its error.
 func Line(c Check) string {
-	head := fmt.Sprintf("%s -> %s via %s: ", c.From, c.To, c.Method)
+	from, to := c.From, c.To
+	if c.FromNode != "" {
+		// A path between two pods: both ends with their nodes.
+		from, to = atNode(from, c.FromNode), atNode(to, c.ToNode)
+	}
+	head := fmt.Sprintf("%s -> %s via %s: ", from, to, c.Method)
 	latency := fmt.Sprintf("%.1fms", c.LatencyMS)
 	switch c.Outcome() {
 	case report.OutcomeSkip:
@@ -158,6 +163,16 @@ func Line(c Check) string {
 		line += ": " + c.Error
 	}
 	return line
+}
+
+// atNode names an end with its node, "frontend@podpaths-a", so that a line
+// tells same-node from cross-node; an end that names its node already, or
+// has none, stays as it is.
+func atNode(end, node string) string {
+	if node == "" || strings.Contains(end, node) {
+		return end
+	}
+	return end + "@" + node
 }
 
 func kindOf(c Check) report.ErrorKind {

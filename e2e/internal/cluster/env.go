@@ -131,6 +131,12 @@ type Env struct {
 	Localhost matrix.Localhost
 	// Outside is nil when this machine has no outside client.
 	Outside *Outside
+	// OnNode names the node this machine is (the local cluster's node A),
+	// "" when it is none (kind, other).
+	OnNode string
+	// NodeNetns maps the local cluster's other nodes to their network
+	// namespace files: `nsenter --net=FILE` is a client on that node.
+	NodeNetns map[string]string
 	// Kind names the kind of cluster found: "local", "kind" or "other".
 	Kind string
 }
@@ -218,7 +224,14 @@ func (e *Env) learnPlace() error {
 		// The local provider's kube-proxy serves NodePorts on 127.0.0.1
 		// too (route_localnet), on the control-plane node.
 		e.Kind = "local"
-		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: facts.NodeName}
+		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: facts.NodeName, OnNode: true}
+		e.OnNode = facts.NodeName
+		e.NodeNetns = map[string]string{}
+		for _, n := range facts.Nodes {
+			if n.NetNS != "" {
+				e.NodeNetns[n.Name] = n.NetNS
+			}
+		}
 		if facts.Outside.NetNS != "" {
 			e.Outside = &Outside{Netns: facts.Outside.NetNS, IP: facts.Outside.IP}
 		}
@@ -266,6 +279,16 @@ func (e *Env) controlPlane() string {
 		return ""
 	}
 	return list.Items[0].Name
+}
+
+// ClientOn is a client on node: this machine when it is that node, a run
+// in the node's network namespace when it has one. Nil when there is no way
+// to be a client on that node from here (kind's nodes are containers).
+func (e *Env) ClientOn(node Node) *Outside {
+	if netns := e.NodeNetns[node.Name]; netns != "" {
+		return &Outside{Netns: netns, IP: node.IP}
+	}
+	return nil
 }
 
 // SchedulableNodes are the nodes ordinary pods can land on.

@@ -90,6 +90,30 @@ func TestLearnPlaceLocalCluster(t *testing.T) {
 	}
 }
 
+func TestLearnPlaceTwoNodeLocalCluster(t *testing.T) {
+	t.Parallel()
+	facts := filepath.Join(t.TempDir(), "cluster.json")
+	raw := `{"name":"podpaths","nodeName":"podpaths-a","nodeIP":"10.88.0.2",
+	  "nodes":[{"name":"podpaths-a","ip":"10.88.0.2","podCIDR":"10.244.0.0/24"},
+	           {"name":"podpaths-b","ip":"172.30.0.2","podCIDR":"10.244.1.0/24","netns":"/state/podpaths-b.netns"}],
+	  "outside":{"ip":"172.31.0.2","netns":"/state/outside.netns"}}`
+	if err := os.WriteFile(facts, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := envFor(t, Options{FactsFile: facts}, node("podpaths-a", "10.88.0.2", "10.244.0.0/24", "", nil),
+		node("podpaths-b", "172.30.0.2", "10.244.1.0/24", "", nil))
+	if e.OnNode != "podpaths-a" || !e.Localhost.OnNode {
+		t.Errorf("this machine is node A: OnNode %q, localhost %+v", e.OnNode, e.Localhost)
+	}
+	b := e.ClientOn(Node{Name: "podpaths-b", IP: "172.30.0.2"})
+	if b == nil || b.Netns != "/state/podpaths-b.netns" || b.IP != "172.30.0.2" {
+		t.Errorf("client on node B: %+v; want its namespace and address", b)
+	}
+	if a := e.ClientOn(Node{Name: "podpaths-a", IP: "10.88.0.2"}); a != nil {
+		t.Errorf("client on node A: %+v; want none (this machine is node A)", a)
+	}
+}
+
 func TestLearnPlaceFactsOfAnotherCluster(t *testing.T) {
 	t.Parallel()
 	facts := filepath.Join(t.TempDir(), "cluster.json")

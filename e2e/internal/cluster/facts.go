@@ -14,6 +14,9 @@ type Facts struct {
 	Nodes []struct {
 		Name string `json:"name"`
 		IP   string `json:"ip"`
+		// NetNS is the node's network namespace file; "" for the node that
+		// is this machine.
+		NetNS string `json:"netns"`
 	} `json:"nodes"`
 	// NodeName is the first node, which runs the control plane.
 	NodeName string `json:"nodeName"`

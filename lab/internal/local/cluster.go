@@ -25,6 +25,9 @@ type Cluster struct {
 	// LBCIDR holds the LoadBalancer addresses that MetalLB's controller
 	// assigns from deploy/local-lb's pool.
 	LBCIDR netip.Prefix
+	// NodeLinkCIDR holds the veth pairs that join the host to the nodes in
+	// network namespaces of their own: a /30 per node, host end first.
+	NodeLinkCIDR netip.Prefix
 	// NodePortRange is the API server's --service-node-port-range.
 	NodePortRange string
 	// APIServerPort is the API server's port on the first node's IP.
@@ -53,12 +56,18 @@ type Node struct {
 	PodCIDR netip.Prefix
 	// Bridge is the CNI bridge the node's pods hang off.
 	Bridge string
-	// NetNS is the file of the network namespace the node runs in; "" is the
-	// host's (node A). A second node gets its own (issue 6).
+	// NetNS is the file of the network namespace the node runs in, pinned
+	// with `unshare --net=FILE`; "" is the host's (node A).
 	NetNS string
 	// HostLink is the host interface through which the host reaches the
-	// node's pods: the bridge itself for a node in the host namespace.
+	// node's pods: the bridge itself for a node in the host namespace, the
+	// host end of the node's veth pair for a node in its own.
 	HostLink string
+	// PeerLink and HostIP are, for a node in its own namespace, the veth
+	// end inside it (which holds IP) and the host end's address, the node's
+	// only way out: it has no default route.
+	PeerLink string
+	HostIP   netip.Prefix
 	// CgroupRoot is the kubelet's cgroupRoot; "" is "/". Two kubelets on one
 	// machine need different ones.
 	CgroupRoot string
@@ -85,6 +94,7 @@ var (
 	defaultDNSIP       = netip.MustParseAddr("10.96.0.10")
 	defaultPodCIDR     = netip.MustParsePrefix("10.244.0.0/16")
 	defaultLBCIDR      = netip.MustParsePrefix("10.97.0.0/24")
+	defaultNodeLinks   = netip.MustParsePrefix("172.30.0.0/24")
 	outsideHostIP      = netip.MustParsePrefix("172.31.0.1/30")
 	outsideIP          = netip.MustParsePrefix("172.31.0.2/30")
 )
@@ -99,6 +109,7 @@ func NewCluster(name string, nodeIP netip.Addr, stateDir string) Cluster {
 		DNSIP:         defaultDNSIP,
 		PodCIDR:       defaultPodCIDR,
 		LBCIDR:        defaultLBCIDR,
+		NodeLinkCIDR:  defaultNodeLinks,
 		NodePortRange: "30000-32767",
 		APIServerPort: 6443,
 		SinkBridge:    "podpaths-svc",
@@ -117,6 +128,52 @@ func NewCluster(name string, nodeIP netip.Addr, stateDir string) Cluster {
 			IP:       outsideIP,
 		},
 		StateDir: stateDir,
+	}
+}
+
+// MaxNodes is the most nodes the local cluster runs: node A on the host and
+// node B in a network namespace of its own. Each node is a containerd, a
+// kubelet and a kube-proxy on one 2-core machine.
+const MaxNodes = 2
+
+// DefaultNodes is what `up` starts unless told otherwise: two nodes, so that
+// cross-node paths and the traffic policies have something to show.
+const DefaultNodes = 2
+
+// WithNodes returns the cluster with n nodes. Node A is the host; each
+// further node (B, ...) runs in a network namespace of its own, joined to the
+// host by a veth pair from NodeLinkCIDR, with the next /24 of the pod range
+// and a cgroup root of its own.
+func (c Cluster) WithNodes(n int) (Cluster, error) {
+	if n < 1 || n > MaxNodes {
+		return c, fmt.Errorf("the local cluster runs 1 to %d nodes, not %d", MaxNodes, n)
+	}
+	c.Nodes = c.Nodes[:1:1]
+	for i := 1; i < n; i++ {
+		c.Nodes = append(c.Nodes, c.namespacedNode(i))
+	}
+	return c, nil
+}
+
+// namespacedNode is node number i (1 is B) in a network namespace of its own.
+func (c Cluster) namespacedNode(i int) Node {
+	letter := string(rune('a' + i))
+	name := c.Name + "-" + letter
+	link := c.NodeLinkCIDR.Addr().As4()
+	link[3] += byte(4 * (i - 1))
+	base := netip.AddrFrom4(link)
+	pods := c.PodCIDR.Addr().As4()
+	pods[2] += byte(i)
+	return Node{
+		Name:       name,
+		IP:         base.Next().Next(),
+		PodCIDR:    netip.PrefixFrom(netip.AddrFrom4(pods), 24),
+		Bridge:     "cni0",
+		NetNS:      filepath.Join(c.StateDir, name+".netns"),
+		HostLink:   "podpaths-" + letter,
+		PeerLink:   "eth0",
+		HostIP:     netip.PrefixFrom(base.Next(), 30),
+		CgroupRoot: "/" + name,
 	}
 }
 
@@ -145,6 +202,7 @@ func (c Cluster) Validate() error {
 	}
 	ranges := map[string]netip.Prefix{
 		"service": c.ServiceCIDR, "pod": c.PodCIDR, "LoadBalancer": c.LBCIDR, "outside": c.Outside.IP.Masked(),
+		"node link": c.NodeLinkCIDR,
 	}
 	for a, pa := range ranges {
 		for b, pb := range ranges {
@@ -169,12 +227,45 @@ func (c Cluster) Validate() error {
 			}
 		}
 		for name, p := range ranges {
-			if p.Contains(n.IP) {
+			if p.Contains(n.IP) && (n.NetNS == "" || name != "node link") {
 				return fmt.Errorf("node %s: IP %s is inside the %s range %s", n.Name, n.IP, name, p)
 			}
 		}
+		if err := c.validateLink(n); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// validateLink checks that a node in its own namespace has a veth pair whose
+// two ends share one small range inside NodeLinkCIDR.
+func (c Cluster) validateLink(n Node) error {
+	if n.NetNS == "" {
+		return nil
+	}
+	switch {
+	case n.HostLink == "" || n.PeerLink == "":
+		return fmt.Errorf("node %s runs in its own namespace but has no veth pair", n.Name)
+	case !n.HostIP.IsValid() || !n.HostIP.Masked().Contains(n.IP) || n.HostIP.Addr() == n.IP:
+		return fmt.Errorf("node %s: IP %s and host end %s are not two addresses of one range", n.Name, n.IP, n.HostIP)
+	case !c.NodeLinkCIDR.Contains(n.IP):
+		return fmt.Errorf("node %s: IP %s is outside the node link range %s", n.Name, n.IP, c.NodeLinkCIDR)
+	case n.CgroupRoot == "":
+		return fmt.Errorf("node %s shares the host's cgroup root; two kubelets would collect each other's pods", n.Name)
+	}
+	return nil
+}
+
+// Namespaced are the nodes that run in a network namespace of their own.
+func (c Cluster) Namespaced() []Node {
+	var ns []Node
+	for _, n := range c.Nodes {
+		if n.NetNS != "" {
+			ns = append(ns, n)
+		}
+	}
+	return ns
 }
 
 // Facts is what the e2e suite reads from cluster.json to find its way around
@@ -204,6 +295,9 @@ type NodeFacts struct {
 	Name    string `json:"name"`
 	IP      string `json:"ip"`
 	PodCIDR string `json:"podCIDR"`
+	// NetNS is the node's network namespace file, "" for the host's: run
+	// `nsenter --net=<netns> <command>` to be a client on that node.
+	NetNS string `json:"netns,omitempty"`
 }
 
 // OutsideFacts describes the outside client in cluster.json.
@@ -228,7 +322,7 @@ func (c Cluster) Facts(kubeconfig string) Facts {
 		NodePorts:   c.NodePortRange,
 	}
 	for _, n := range c.Nodes {
-		f.Nodes = append(f.Nodes, NodeFacts{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String()})
+		f.Nodes = append(f.Nodes, NodeFacts{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), NetNS: n.NetNS})
 	}
 	return f
 }

@@ -18,6 +18,19 @@ func testCluster(t *testing.T) Cluster {
 	return c
 }
 
+// testTwoNodes is the default two-node cluster.
+func testTwoNodes(t *testing.T) Cluster {
+	t.Helper()
+	c, err := testCluster(t).WithNodes(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("two-node cluster is invalid: %v", err)
+	}
+	return c
+}
+
 func TestNewClusterMatchesTheContract(t *testing.T) {
 	t.Parallel()
 	c := testCluster(t)

@@ -11,10 +11,11 @@ import (
 // debPackages are the Debian packages the local cluster runs on: the
 // container runtime (containerd, runc), the CNI plugins (bridge, host-local,
 // portmap, loopback in /usr/lib/cni), and the tools the kubelet, kube-proxy
-// and the lab call (iptables, conntrack, ip, nsenter, unshare, mount).
+// and the lab call (iptables, conntrack, ip, nsenter, unshare, mount, and
+// sysctl for node B's own network namespace).
 var debPackages = []string{
 	"containerd", "runc", "containernetworking-plugins",
-	"iptables", "conntrack", "iproute2", "util-linux", "mount",
+	"iptables", "conntrack", "iproute2", "util-linux", "mount", "procps",
 }
 
 // missingPackages reads `dpkg-query -W -f '${Package} ${db:Status-Status}\n'`

@@ -28,11 +28,13 @@ func (p *Provider) Delete(ctx context.Context) error {
 	if err := requireRoot(); err != nil {
 		return err
 	}
-	c, err := p.cluster()
+	// Every node the cluster may have, whatever the last `up` asked for: a
+	// node that is not there costs a few checks.
+	c, err := p.clusterOf(MaxNodes)
 	if err != nil {
 		// Teardown needs no node IP; only the names and ranges.
 		p.log.Debug("no node IP; tearing down anyway", "err", err)
-		c = NewCluster(p.opts.Name, netip.Addr{}, p.opts.StateDir)
+		c, _ = NewCluster(p.opts.Name, netip.Addr{}, p.opts.StateDir).WithNodes(MaxNodes)
 	}
 	b := p.builder.locate()
 	var errs []error
@@ -45,11 +47,9 @@ func (p *Provider) Delete(ctx context.Context) error {
 
 	step(p.stopDaemon(ctx, metalLBController(p.layout, b)))
 	for _, n := range slices.Backward(c.Nodes) {
-		ds := nodeDaemons(p.layout, n, b)
-		step(stopAll(ctx, p, ds[1:])) // kubelet and kube-proxy
-		step(p.removePods(ctx, n, ds[0], b))
-		step(p.stopDaemon(ctx, ds[0]))
-		step(killShims(p.layout.node(n.Name).containerdSocket()))
+		for _, err := range p.stopNode(ctx, n, b) {
+			step(err)
+		}
 	}
 	cp := controlPlane(c, p.layout, b)
 	step(stopAll(ctx, p, cp[1:])) // API server, controller manager, scheduler
@@ -57,6 +57,10 @@ func (p *Provider) Delete(ctx context.Context) error {
 
 	for _, n := range c.Nodes {
 		step(p.cleanNode(ctx, n, b))
+	}
+	for _, n := range c.Namespaced() {
+		step(removeNodeNamespace(ctx, p.host, n))
+		step(removeCgroupRoot(cgroupFS, n.CgroupRoot))
 	}
 	step(restoreSysctls(p.host, p.layout.sysctls()))
 	step(removeOutside(ctx, p.host, c))
@@ -67,6 +71,18 @@ func (p *Provider) Delete(ctx context.Context) error {
 	}
 	p.log.Info("local cluster down", "seconds", seconds(p.now().Sub(start)), "kept", "build cache, image store")
 	return nil
+}
+
+// stopNode stops a node's kubelet and kube-proxy, removes its pods, stops
+// its containerd and kills shims that outlived it; every step is tried.
+func (p *Provider) stopNode(ctx context.Context, n Node, b builds) []error {
+	ds := nodeDaemons(p.layout, n, b)
+	return []error{
+		stopAll(ctx, p, ds[1:]), // kubelet and kube-proxy
+		p.removePods(ctx, n, ds[0], b),
+		p.stopDaemon(ctx, ds[0]),
+		killShims(p.layout.node(n.Name).containerdSocket()),
+	}
 }
 
 // stopAll stops daemons at once: nothing orders them once the ones that
@@ -336,11 +352,25 @@ func removeLogLinks(podLogs string) error {
 // remains: removing files through a bind mount would delete them at the
 // mount's source.
 func (p *Provider) removeState(c Cluster) error {
+	if err := unmountUnder(p.opts.StateDir); err != nil {
+		return err
+	}
+	var keep []string
+	for _, n := range c.Nodes {
+		keep = append(keep, p.layout.node(n.Name).containerdRoot())
+	}
+	return removeAllExcept(p.opts.StateDir, keep)
+}
+
+// unmountUnder unmounts everything mounted at or below dir (pod volumes,
+// sandbox /dev/shm, container root filesystems, the kubelet's own bind mount
+// of its root dir), deepest first, and fails when something stays mounted.
+func unmountUnder(dir string) error {
 	points, err := mountPoints()
 	if err != nil {
 		return err
 	}
-	for _, m := range mountsUnder(points, p.opts.StateDir) {
+	for _, m := range mountsUnder(points, dir) {
 		if err := syscall.Unmount(m, 0); err != nil {
 			if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
 				return fmt.Errorf("unmount %s: %w", m, err)
@@ -350,14 +380,10 @@ func (p *Provider) removeState(c Cluster) error {
 	if points, err = mountPoints(); err != nil {
 		return err
 	}
-	if left := mountsUnder(points, p.opts.StateDir); len(left) > 0 {
+	if left := mountsUnder(points, dir); len(left) > 0 {
 		return fmt.Errorf("still mounted, state kept: %s", strings.Join(left, " "))
 	}
-	var keep []string
-	for _, n := range c.Nodes {
-		keep = append(keep, p.layout.node(n.Name).containerdRoot())
-	}
-	return removeAllExcept(p.opts.StateDir, keep)
+	return nil
 }
 
 // removeAllExcept removes dir's content except the paths in keep and the

@@ -58,10 +58,19 @@ func newKube(kubeconfig []byte) (kube, error) {
 // from that range, and the controller manager would otherwise pick a range
 // itself (and, with several nodes, sometimes skip one). The kubelet adopts an
 // existing Node and adds its labels and status.
+//
+// It starts tainted not-ready, so that no pod is scheduled to it before its
+// kubelet reports Ready; the node lifecycle controller then removes the
+// taint, as for any node that turns Ready.
 func nodeObject(n Node) *corev1.Node {
 	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: n.Name},
-		Spec:       corev1.NodeSpec{PodCIDR: n.PodCIDR.String(), PodCIDRs: []string{n.PodCIDR.String()}},
+		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{
+			corev1.LabelHostname: n.Name, corev1.LabelOSStable: "linux",
+		}},
+		Spec: corev1.NodeSpec{
+			PodCIDR: n.PodCIDR.String(), PodCIDRs: []string{n.PodCIDR.String()},
+			Taints: []corev1.Taint{{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule}},
+		},
 	}
 }
 

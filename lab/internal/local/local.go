@@ -57,10 +57,34 @@ type Options struct {
 	// NodePort is the port the lab's dashboard answers on, on every node
 	// and on 127.0.0.1.
 	NodePort int32
+	// Nodes is how many nodes `up` runs (1 or 2); 0 reads NodesEnv, else
+	// DefaultNodes. `down` removes every node whatever this says.
+	Nodes int
 	// Logger receives progress.
 	Logger *slog.Logger
 	// Progress receives the "waiting: ..." lines of long waits; nil logs them.
 	Progress io.Writer
+}
+
+// NodesEnv sets Options.Nodes when the caller leaves it 0:
+// `PODPATHS_LOCAL_NODES=1 make local-up` starts node A only.
+const NodesEnv = "PODPATHS_LOCAL_NODES"
+
+// nodeCount is the number of nodes asked for: the option, else the
+// environment, else the default.
+func nodeCount(opt int, getenv func(string) string) (int, error) {
+	if opt != 0 {
+		return opt, nil
+	}
+	v := getenv(NodesEnv)
+	if v == "" {
+		return DefaultNodes, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not a number of nodes", NodesEnv, v)
+	}
+	return n, nil
 }
 
 // Provider runs the lab on the local cluster.
@@ -144,6 +168,8 @@ func (p *Provider) Localhost() (matrix.Localhost, error) {
 	return matrix.Localhost{
 		Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(int(p.opts.NodePort))),
 		Node:    p.opts.Name + "-a",
+		// This machine is node A: its calls are node A's own traffic.
+		OnNode: true,
 	}, nil
 }
 
@@ -163,15 +189,28 @@ func (p *Provider) NodeURLs() []string {
 	return urls
 }
 
-// cluster describes the cluster on this machine: its node is this machine,
+// cluster describes the cluster on this machine: node A is this machine,
 // with the IP of the interface that holds the default route (read from the
-// kernel's tables, nothing is sent).
+// kernel's tables, nothing is sent); node B, when asked for, a network
+// namespace.
 func (p *Provider) cluster() (Cluster, error) {
+	n, err := nodeCount(p.opts.Nodes, os.Getenv)
+	if err != nil {
+		return Cluster{}, err
+	}
+	return p.clusterOf(n)
+}
+
+// clusterOf is the cluster with n nodes.
+func (p *Provider) clusterOf(n int) (Cluster, error) {
 	ip, err := defaultRouteIP()
 	if err != nil {
 		return Cluster{}, err
 	}
-	c := NewCluster(p.opts.Name, ip, p.opts.StateDir)
+	c, err := NewCluster(p.opts.Name, ip, p.opts.StateDir).WithNodes(n)
+	if err != nil {
+		return Cluster{}, err
+	}
 	return c, c.Validate()
 }
 

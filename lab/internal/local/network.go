@@ -77,8 +77,12 @@ type jump struct {
 type netPlan struct {
 	bridges []string
 	routes  []route
-	chains  []chain
-	jumps   []jump
+	// linkRoutes lead to the pods of nodes in namespaces of their own,
+	// through their veth pairs, which exist only after the guards are up:
+	// applyLinkRoutes adds them then.
+	linkRoutes []route
+	chains     []chain
+	jumps      []jump
 	// sysctls are /proc/sys paths and values: forwarding, and iptables for
 	// bridged traffic (kube-proxy's rules must see pod-to-pod packets on one
 	// bridge, or a pod calling a Service that lands on itself breaks).
@@ -153,7 +157,7 @@ func planNetwork(c Cluster) netPlan {
 	for _, n := range c.Nodes {
 		if n.NetNS != "" {
 			// A node in its own namespace: its pods are behind its veth.
-			p.routes = append(p.routes, route{dst: n.PodCIDR, via: n.IP, dev: n.HostLink})
+			p.linkRoutes = append(p.linkRoutes, route{dst: n.PodCIDR, via: n.IP, dev: n.HostLink})
 		}
 	}
 	podLinks := hostPodLinks(c)
@@ -167,10 +171,10 @@ func planNetwork(c Cluster) netPlan {
 	for _, l := range ours {
 		guard.rules = append(guard.rules, slices.Concat([]string{"-o", l}, comment("stays on this machine"), []string{"-j", "RETURN"}))
 	}
-	for _, r := range []netip.Prefix{c.ServiceCIDR, c.LBCIDR, c.PodCIDR, c.Outside.IP.Masked()} {
+	for _, r := range []netip.Prefix{c.ServiceCIDR, c.LBCIDR, c.PodCIDR, c.Outside.IP.Masked(), c.NodeLinkCIDR} {
 		guard.rules = append(guard.rules, slices.Concat([]string{"-d", r.String()}, comment("cluster range never leaves"), []string{"-j", "DROP"}))
 	}
-	for _, r := range []netip.Prefix{c.PodCIDR, c.Outside.IP.Masked()} {
+	for _, r := range []netip.Prefix{c.PodCIDR, c.Outside.IP.Masked(), c.NodeLinkCIDR} {
 		guard.rules = append(guard.rules, slices.Concat([]string{"-s", r.String()}, comment("cluster range never leaves"), []string{"-j", "DROP"}))
 	}
 
@@ -324,7 +328,17 @@ func applyNetwork(ctx context.Context, h host, p netPlan) error {
 			return err
 		}
 	}
-	for _, r := range p.routes {
+	return replaceRoutes(ctx, h, p.routes)
+}
+
+// applyLinkRoutes adds the routes to the namespaced nodes' pods, once their
+// veth pairs exist.
+func applyLinkRoutes(ctx context.Context, h host, p netPlan) error {
+	return replaceRoutes(ctx, h, p.linkRoutes)
+}
+
+func replaceRoutes(ctx context.Context, h host, routes []route) error {
+	for _, r := range routes {
 		if _, err := h.run(ctx, nil, "ip", append([]string{"route", "replace"}, r.args()...)...); err != nil {
 			return fmt.Errorf("route %s: %w", strings.Join(r.args(), " "), err)
 		}
@@ -400,7 +414,7 @@ func removeNetwork(ctx context.Context, h host, p netPlan) error {
 			}
 		}
 	}
-	for _, r := range p.routes {
+	for _, r := range slices.Concat(p.linkRoutes, p.routes) {
 		if !h.routeExists(ctx, r) {
 			continue
 		}

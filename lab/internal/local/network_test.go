@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -193,11 +192,9 @@ func TestPlanForwardsOnlyClusterTraffic(t *testing.T) {
 
 func TestPlanRoutesANodeInItsOwnNamespace(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	c.Nodes = append(c.Nodes, Node{Name: "podpaths-b", IP: netip.MustParseAddr("172.30.0.2"),
-		PodCIDR: netip.MustParsePrefix("10.244.1.0/24"), Bridge: "cni0", NetNS: "/state/b.netns", HostLink: "podpaths-b"})
+	c := testTwoNodes(t)
 	p := planNetwork(c)
-	if !slices.ContainsFunc(p.routes, func(r route) bool {
+	if !slices.ContainsFunc(p.linkRoutes, func(r route) bool {
 		return strings.Join(r.args(), " ") == "10.244.1.0/24 via 172.30.0.2 dev podpaths-b"
 	}) {
 		t.Errorf("no route to node B's pods through its veth: %v", p.routes)

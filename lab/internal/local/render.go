@@ -77,10 +77,18 @@ func newNodeView(c Cluster, l layout, n Node) nodeView {
 // (externalTrafficPolicy: Local).
 func podRoutes(c Cluster) []string {
 	routes := []string{c.ServiceCIDR.String(), c.LBCIDR.String(), c.PodCIDR.String(), c.Outside.IP.Masked().String()}
+	linked := len(c.Namespaced()) > 0
 	for _, n := range c.Nodes {
-		if !c.PodCIDR.Contains(n.IP) {
-			routes = append(routes, netip.PrefixFrom(n.IP, n.IP.BitLen()).String())
+		if c.PodCIDR.Contains(n.IP) || (linked && c.NodeLinkCIDR.Contains(n.IP)) {
+			continue
 		}
+		routes = append(routes, netip.PrefixFrom(n.IP, n.IP.BitLen()).String())
+	}
+	if linked {
+		// The node links: a namespaced node's own address and the host's
+		// end, from which the host calls a NodePort on that node (and which
+		// externalTrafficPolicy Local keeps as the client's address).
+		routes = append(routes, c.NodeLinkCIDR.String())
 	}
 	return routes
 }
