@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podpaths/podpaths/lab/junit"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -201,7 +202,7 @@ func TestWriteJUnit(t *testing.T) {
 	if err := r.WriteJUnit(&b, "podpaths check", started); err != nil {
 		t.Fatalf("WriteJUnit: %v", err)
 	}
-	var doc junitSuites
+	var doc junit.Suites
 	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("parse junit back: %v\n%s", err, b.String())
 	}
@@ -212,7 +213,7 @@ func TestWriteJUnit(t *testing.T) {
 	if s.Name != "podpaths check" || s.Time != "1.500" || s.Timestamp != "2026-11-26T07:00:00Z" || len(s.Cases) != 4 {
 		t.Fatalf("testsuite: got %+v", s)
 	}
-	byID := map[string]junitCase{}
+	byID := map[string]junit.Case{}
 	for _, c := range s.Cases {
 		byID[strings.SplitN(c.Name, ":", 2)[0]] = c
 	}

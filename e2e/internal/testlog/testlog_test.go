@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/podpaths/podpaths/lab/junit"
 )
 
 // testdata/run.jsonl is real `go test -json` output of a package with a
@@ -141,14 +143,14 @@ func TestWriteJUnit(t *testing.T) {
 	if err := l.WriteJUnit(&b, "podpaths e2e", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	var doc junitSuites
+	var doc junit.Suites
 	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("junit does not parse: %v\n%s", err, b.String())
 	}
 	if doc.Tests != 4 || doc.Failures != 1 || doc.Skipped != 1 || len(doc.Suites) != 1 {
 		t.Fatalf("junit totals tests/failures/skipped/suites = %d/%d/%d/%d, want 4/1/1/1", doc.Tests, doc.Failures, doc.Skipped, len(doc.Suites))
 	}
-	cases := map[string]junitCase{}
+	cases := map[string]junit.Case{}
 	for _, c := range doc.Suites[0].Cases {
 		cases[c.Name] = c
 	}
