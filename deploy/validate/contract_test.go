@@ -240,14 +240,19 @@ func TestVersionPinned(t *testing.T) {
 	}
 }
 
-// TestDrainSettings pins the values the docs quote: every app drains 5s and shuts down within 10s; the frontend
+// TestDrainSettings pins the values the docs quote: the backend drains 10s (it takes the Service traffic of a
+// StatefulSet that restarts one pod at a time), every other app 5s, and all shut down within 10s; the frontend
 // pod has 30s, the backend pod 45s (room for a native sidecar that stops after backend).
 func TestDrainSettings(t *testing.T) {
 	t.Parallel()
 	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
 	for _, spec := range podSpecs(set) {
 		for _, c := range spec.Containers {
-			for name, want := range map[string]time.Duration{validate.EnvDrainDelay: 5 * time.Second, validate.EnvShutdownTimeout: 10 * time.Second} {
+			drain := 5 * time.Second
+			if c.Name == "backend" {
+				drain = 10 * time.Second
+			}
+			for name, want := range map[string]time.Duration{validate.EnvDrainDelay: drain, validate.EnvShutdownTimeout: 10 * time.Second} {
 				v, ok := env(&c, name)
 				if !ok && !strings.HasPrefix(c.Image, "localhost/podpaths/") {
 					continue

@@ -137,6 +137,9 @@ type Env struct {
 	// NodeNetns maps the local cluster's other nodes to their network
 	// namespace files: `nsenter --net=FILE` is a client on that node.
 	NodeNetns map[string]string
+	// LinkIPs are this machine's ends of the links to the local cluster's
+	// other nodes: a node address too, as masquerading may pick it.
+	LinkIPs []string
 	// Kind names the kind of cluster found: "local", "kind" or "other".
 	Kind string
 }
@@ -231,6 +234,9 @@ func (e *Env) learnPlace() error {
 			if n.NetNS != "" {
 				e.NodeNetns[n.Name] = n.NetNS
 			}
+			if n.HostIP != "" {
+				e.LinkIPs = append(e.LinkIPs, n.HostIP)
+			}
 		}
 		if facts.Outside.NetNS != "" {
 			e.Outside = &Outside{Netns: facts.Outside.NetNS, IP: facts.Outside.IP}
@@ -306,6 +312,9 @@ func (e *Env) SchedulableNodes() []Node {
 // a node's InternalIP, or the gateway address of a node's pod range (the CNI
 // bridge), which is what source NAT toward a local pod leaves.
 func (e *Env) IsNodeSide(ip string) bool {
+	if slices.Contains(e.LinkIPs, ip) {
+		return true
+	}
 	for _, n := range e.Nodes {
 		if n.IP == ip {
 			return true

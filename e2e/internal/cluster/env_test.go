@@ -95,7 +95,7 @@ func TestLearnPlaceTwoNodeLocalCluster(t *testing.T) {
 	facts := filepath.Join(t.TempDir(), "cluster.json")
 	raw := `{"name":"podpaths","nodeName":"podpaths-a","nodeIP":"10.88.0.2",
 	  "nodes":[{"name":"podpaths-a","ip":"10.88.0.2","podCIDR":"10.244.0.0/24"},
-	           {"name":"podpaths-b","ip":"172.30.0.2","podCIDR":"10.244.1.0/24","netns":"/state/podpaths-b.netns"}],
+	           {"name":"podpaths-b","ip":"172.30.0.2","podCIDR":"10.244.1.0/24","netns":"/state/podpaths-b.netns","hostIP":"172.30.0.1"}],
 	  "outside":{"ip":"172.31.0.2","netns":"/state/outside.netns"}}`
 	if err := os.WriteFile(facts, []byte(raw), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,6 +111,10 @@ func TestLearnPlaceTwoNodeLocalCluster(t *testing.T) {
 	}
 	if a := e.ClientOn(Node{Name: "podpaths-a", IP: "10.88.0.2"}); a != nil {
 		t.Errorf("client on node A: %+v; want none (this machine is node A)", a)
+	}
+	// Node A masquerades traffic it forwards to node B with its end of B's link.
+	if !e.IsNodeSide("172.30.0.1") || !e.IsNodeSide("172.30.0.2") || !e.IsNodeSide("10.244.1.1") || e.IsNodeSide("172.31.0.2") {
+		t.Error("IsNodeSide on two nodes: want both node IPs, both gateways and node A's end of B's link, not the outside client")
 	}
 }
 

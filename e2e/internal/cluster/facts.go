@@ -17,6 +17,9 @@ type Facts struct {
 		// NetNS is the node's network namespace file; "" for the node that
 		// is this machine.
 		NetNS string `json:"netns"`
+		// HostIP is this machine's end of the node's link, "" for the node
+		// that is this machine.
+		HostIP string `json:"hostIP"`
 	} `json:"nodes"`
 	// NodeName is the first node, which runs the control plane.
 	NodeName string `json:"nodeName"`

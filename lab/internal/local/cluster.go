@@ -298,6 +298,9 @@ type NodeFacts struct {
 	// NetNS is the node's network namespace file, "" for the host's: run
 	// `nsenter --net=<netns> <command>` to be a client on that node.
 	NetNS string `json:"netns,omitempty"`
+	// HostIP is the host's end of the node's link, "" for the host's own
+	// node. Traffic the host masquerades towards this node leaves with it.
+	HostIP string `json:"hostIP,omitempty"`
 }
 
 // OutsideFacts describes the outside client in cluster.json.
@@ -322,7 +325,11 @@ func (c Cluster) Facts(kubeconfig string) Facts {
 		NodePorts:   c.NodePortRange,
 	}
 	for _, n := range c.Nodes {
-		f.Nodes = append(f.Nodes, NodeFacts{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), NetNS: n.NetNS})
+		nf := NodeFacts{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), NetNS: n.NetNS}
+		if n.HostIP.IsValid() {
+			nf.HostIP = n.HostIP.Addr().String()
+		}
+		f.Nodes = append(f.Nodes, nf)
 	}
 	return f
 }
