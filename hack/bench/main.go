@@ -144,6 +144,9 @@ func run(ctx context.Context, client *http.Client, target string) (lat []time.Du
 		}
 		_, copyErr := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close() //nolint:errcheck,gosec // read-only body
+		if ctx.Err() != nil {
+			break // the run's end cut this request short: neither a result nor an error
+		}
 		if copyErr != nil || resp.StatusCode != http.StatusOK {
 			errs++
 			continue
