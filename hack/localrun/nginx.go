@@ -15,8 +15,12 @@ import (
 const nginxPort = "8080"
 
 // findNginx returns the nginx binary to run in front of the frontend, or ""
-// when this machine has none: then the two nginx paths report unconfigured.
+// when there is none or explicit is "none": then the two nginx paths report
+// unconfigured.
 func findNginx(explicit string) string {
+	if explicit == "none" {
+		return ""
+	}
 	if explicit != "" {
 		return explicit
 	}

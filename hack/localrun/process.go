@@ -53,7 +53,7 @@ func (l *Lab) startProcesses() error {
 // nginx in front of it, configured from the project's own template.
 func (l *Lab) startFrontendPod(common []string) error {
 	nginxAddr := "none"
-	if bin := findNginx(l.opts.Nginx); bin != "" && l.opts.Nginx != "none" {
+	if bin := findNginx(l.opts.Nginx); bin != "" {
 		dir, err := filepath.Abs(filepath.Join(l.opts.LogDir, "nginx"))
 		if err != nil {
 			return err
