@@ -29,6 +29,9 @@ type GetOptions struct {
 	Timeout time.Duration
 	// DNSServer, host:port, replaces the system resolver when set.
 	DNSServer string
+	// LocalPort, when set, is the source port of the connection: a client
+	// that reuses a port meets whatever conntrack still remembers of it.
+	LocalPort int
 }
 
 // getter makes the calls of `probe get`.
@@ -36,6 +39,7 @@ type getter struct {
 	timeout   time.Duration
 	keepAlive bool
 	resolver  *net.Resolver
+	localAddr net.Addr
 }
 
 // Get calls url o.Count times, one after another, on one client: with
@@ -45,6 +49,9 @@ type getter struct {
 // suite also calls it in its own process, for calls from this machine.
 func Get(ctx context.Context, url string, o GetOptions) GetOutput {
 	g := getter{timeout: o.Timeout, keepAlive: o.KeepAlive, resolver: newResolver(o.DNSServer, o.Timeout)}
+	if o.LocalPort != 0 {
+		g.localAddr = &net.TCPAddr{Port: o.LocalPort}
+	}
 	return g.get(ctx, url, max(o.Count, 1))
 }
 
@@ -53,7 +60,7 @@ func (g getter) get(ctx context.Context, url string, count int) GetOutput {
 		// Never a proxy from the environment: the probe must reach exactly
 		// the address it was given.
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: g.timeout, Resolver: g.resolver}).DialContext,
+		DialContext:         (&net.Dialer{Timeout: g.timeout, Resolver: g.resolver, LocalAddr: g.localAddr}).DialContext,
 		DisableKeepAlives:   !g.keepAlive,
 		MaxIdleConnsPerHost: 1,
 	}

@@ -38,9 +38,9 @@ const (
 )
 
 const usage = `usage:
-  probe get URL [--count N] [--no-keepalive] [--timeout D]
-  probe lookup NAME [--timeout D]
-  probe srv _SERVICE._PROTO.NAME [--timeout D]
+  probe get URL [--count N] [--no-keepalive] [--timeout D] [--dns-server HOST:PORT] [--local-port P]
+  probe lookup NAME [--timeout D] [--dns-server HOST:PORT]
+  probe srv _SERVICE._PROTO.NAME [--timeout D] [--dns-server HOST:PORT]
   probe env
   probe sleep
 `
@@ -114,6 +114,7 @@ func runGet(ctx context.Context, args []string) (result, error) {
 	noKeepAlive := fs.Bool("no-keepalive", false, "open a new connection for every request")
 	timeout := fs.Duration("timeout", 5*time.Second, "timeout of each request")
 	dnsServer := fs.String("dns-server", "", "host:port of a DNS server to use instead of the system resolver")
+	localPort := fs.Int("local-port", 0, "source port of the connection (with --count 1 only: a closed connection may hold its port)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return result{}, err
@@ -124,7 +125,12 @@ func runGet(ctx context.Context, args []string) (result, error) {
 	if *count < 1 || *timeout <= 0 {
 		return result{}, fmt.Errorf("%w: --count must be at least 1 and --timeout positive", errUsage)
 	}
-	out := Get(ctx, pos[0], GetOptions{Count: *count, KeepAlive: !*noKeepAlive, Timeout: *timeout, DNSServer: *dnsServer})
+	if *localPort < 0 || *localPort > 65535 || (*localPort != 0 && *count != 1) {
+		return result{}, fmt.Errorf("%w: --local-port must be a port number, and goes with --count 1 only", errUsage)
+	}
+	out := Get(ctx, pos[0], GetOptions{
+		Count: *count, KeepAlive: !*noKeepAlive, Timeout: *timeout, DNSServer: *dnsServer, LocalPort: *localPort,
+	})
 	return result{value: out, failed: out.Failed > 0}, nil
 }
 

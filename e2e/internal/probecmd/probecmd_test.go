@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,6 +240,8 @@ func TestUsageErrors(t *testing.T) {
 		{"get", "http://a", "http://b"},
 		{"get", "http://a", "--count", "0"},
 		{"get", "http://a", "--bogus"},
+		{"get", "http://a", "--local-port", "70000"},
+		{"get", "http://a", "--local-port", "40000", "--count", "2"},
 		{"lookup"},
 		{"env", "x"},
 		{"sleep", "x"},
@@ -248,5 +251,41 @@ func TestUsageErrors(t *testing.T) {
 		if code != exitUsage || len(stdout) != 0 || !strings.Contains(stderr, "usage:") {
 			t.Errorf("probe %q: exit %d, stdout %q, stderr %q; want 2, nothing, usage", args, code, stdout, stderr)
 		}
+	}
+}
+
+// TestGetFromALocalPort: --local-port fixes the source port the server sees.
+func TestGetFromALocalPort(t *testing.T) {
+	t.Parallel()
+	seen := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.RemoteAddr
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	// A port that was free a moment ago: the kernel hands out ephemeral
+	// ports in turn, so it does not give this one away again at once.
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runProbe(t, t.Context(), nil, "get", srv.URL, "--local-port", port)
+	if code != 0 {
+		t.Fatalf("exit %d, stdout %s, stderr %q", code, stdout, stderr)
+	}
+	want := net.JoinHostPort("127.0.0.1", port)
+	if got := <-seen; got != want {
+		t.Errorf("server saw the call from %s, want %s", got, want)
+	}
+	var out GetOutput
+	if err := json.Unmarshal(stdout, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Calls[0].LocalAddr; got != want {
+		t.Errorf("probe reports local address %s, want %s", got, want)
 	}
 }

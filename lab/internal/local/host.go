@@ -16,9 +16,7 @@ import (
 // outside client and the teardown need it. Tests replace it with a fake that
 // records commands.
 type host interface {
-	// run runs a command with stdin and returns its output; the error
-	// carries the output too.
-	run(ctx context.Context, stdin []byte, name string, args ...string) (string, error)
+	runner
 	readSysctl(key string) (string, error)
 	writeSysctl(key, value string) error
 	linkExists(name string) bool
@@ -26,6 +24,14 @@ type host interface {
 	routeExists(ctx context.Context, r route) bool
 	// mounted reports whether path is a mount point.
 	mounted(path string) bool
+}
+
+// runner runs commands: the host does, in its own network namespace, and
+// nodeNamespace in a node's.
+type runner interface {
+	// run runs a command with stdin and returns its output; the error
+	// carries the output too.
+	run(ctx context.Context, stdin []byte, name string, args ...string) (string, error)
 }
 
 // machine is the real host.

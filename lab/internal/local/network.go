@@ -20,8 +20,10 @@ import (
 //   - Routes: the Service and LoadBalancer ranges lead to an empty bridge
 //     (this kernel has no dummy interfaces). A host process needs *a* route
 //     for a ClusterIP so its packet reaches the nat OUTPUT hook, where
-//     kube-proxy rewrites it to a pod; an address nobody rewrites dies on the
-//     bridge. The pod range is `unreachable` except each node's own range.
+//     kube-proxy rewrites it to a pod. The pod range is `unreachable` except
+//     each node's own range.
+//   - Every node drops a packet for a Service or LoadBalancer address that
+//     kube-proxy did not rewrite (see unallocatedRules).
 //   - iptables: a chain first in OUTPUT and FORWARD drops any packet to or
 //     from a cluster range that would go out of an interface that is not the
 //     cluster's own (eth0, docker0, anything added later). Pods may talk to
@@ -35,10 +37,48 @@ import (
 
 // Chains the lab owns in the filter table.
 const (
-	guardChain   = "PODPATHS-GUARD"
-	forwardChain = "PODPATHS-FORWARD"
-	acceptChain  = "PODPATHS-ACCEPT"
+	guardChain       = "PODPATHS-GUARD"
+	forwardChain     = "PODPATHS-FORWARD"
+	acceptChain      = "PODPATHS-ACCEPT"
+	unallocatedChain = "PODPATHS-UNALLOCATED"
 )
+
+// ruleComment labels a rule in `iptables -S`, so a reader of the host's
+// rules can tell the lab's from Docker's and kube-proxy's.
+func ruleComment(s string) []string {
+	return []string{"-m", "comment", "--comment", "podpaths: " + s}
+}
+
+// unallocatedRules drop, on every node, a packet for a Service or
+// LoadBalancer address that kube-proxy did not rewrite: no Service has that
+// address, or none has it any more. kube-proxy's nftables mode does the same
+// ("Drop traffic to unallocated ClusterIPs"); its iptables mode, which the
+// lab runs, lets such a packet on. Dropping it in the filter table matters
+// beyond tidiness: a dropped packet never enters the conntrack table, while
+// a forwarded one leaves an unanswered SYN there for 120 s
+// (nf_conntrack_tcp_timeout_syn_sent). If the Service comes back meanwhile
+// with the same address, a client that reuses that source port matches the
+// old entry, skips kube-proxy's rewrite, and times out; the e2e suite saw
+// exactly that after it deleted and restored the backend Service.
+//
+// They sit at the end of FORWARD and OUTPUT: kube-proxy's REJECT for a
+// Service without endpoints comes first and still refuses at once.
+func unallocatedRules(c Cluster) chain {
+	ch := chain{name: unallocatedChain}
+	for _, r := range []netip.Prefix{c.ServiceCIDR, c.LBCIDR} {
+		ch.rules = append(ch.rules, slices.Concat(
+			[]string{"-d", r.String(), "-m", "conntrack", "!", "--ctstate", "DNAT"},
+			ruleComment("no Service has this address"), []string{"-j", "DROP"}))
+	}
+	return ch
+}
+
+// unallocatedJumps put unallocatedRules last in FORWARD (pods' packets) and
+// OUTPUT (the node's own processes' packets).
+var unallocatedJumps = []jump{
+	{from: "FORWARD", to: unallocatedChain, first: false},
+	{from: "OUTPUT", to: unallocatedChain, first: false},
+}
 
 // route is one route in the host's main table.
 type route struct {
@@ -165,17 +205,16 @@ func planNetwork(c Cluster) netPlan {
 	// this machine.
 	ours := append([]string{"lo", c.SinkBridge}, podLinks...)
 	ours = append(ours, c.Outside.HostLink)
-	comment := func(s string) []string { return []string{"-m", "comment", "--comment", "podpaths: " + s} }
 
 	guard := chain{name: guardChain}
 	for _, l := range ours {
-		guard.rules = append(guard.rules, slices.Concat([]string{"-o", l}, comment("stays on this machine"), []string{"-j", "RETURN"}))
+		guard.rules = append(guard.rules, slices.Concat([]string{"-o", l}, ruleComment("stays on this machine"), []string{"-j", "RETURN"}))
 	}
 	for _, r := range []netip.Prefix{c.ServiceCIDR, c.LBCIDR, c.PodCIDR, c.Outside.IP.Masked(), c.NodeLinkCIDR} {
-		guard.rules = append(guard.rules, slices.Concat([]string{"-d", r.String()}, comment("cluster range never leaves"), []string{"-j", "DROP"}))
+		guard.rules = append(guard.rules, slices.Concat([]string{"-d", r.String()}, ruleComment("cluster range never leaves"), []string{"-j", "DROP"}))
 	}
 	for _, r := range []netip.Prefix{c.PodCIDR, c.Outside.IP.Masked(), c.NodeLinkCIDR} {
-		guard.rules = append(guard.rules, slices.Concat([]string{"-s", r.String()}, comment("cluster range never leaves"), []string{"-j", "DROP"}))
+		guard.rules = append(guard.rules, slices.Concat([]string{"-s", r.String()}, ruleComment("cluster range never leaves"), []string{"-j", "DROP"}))
 	}
 
 	// Which forwarded flows are allowed: pods to pods (on any node) and to
@@ -190,16 +229,19 @@ func planNetwork(c Cluster) netPlan {
 	for _, in := range append(slices.Clone(podLinks), c.Outside.HostLink) {
 		for _, out := range allowed[in] {
 			fwd.rules = append(fwd.rules, []string{"-i", in, "-o", out, "-j", "RETURN"})
-			acc.rules = append(acc.rules, slices.Concat([]string{"-i", in, "-o", out}, comment("cluster traffic"), []string{"-j", "ACCEPT"}))
+			acc.rules = append(acc.rules, slices.Concat([]string{"-i", in, "-o", out}, ruleComment("cluster traffic"), []string{"-j", "ACCEPT"}))
 		}
 		// A ClusterIP without endpoints is not rewritten and is routed to
 		// the empty sink bridge; let it on to kube-proxy's REJECT, so the
 		// caller is refused rather than left to time out. Nothing can leave
 		// through a bridge with no ports.
-		fwd.rules = append(fwd.rules, slices.Concat([]string{"-i", in, "-o", c.SinkBridge}, comment("to kube-proxy's reject"), []string{"-j", "RETURN"}))
-		fwd.rules = append(fwd.rules, slices.Concat([]string{"-i", in}, comment("pods reach only the cluster"), []string{"-j", "DROP"}))
+		fwd.rules = append(fwd.rules, slices.Concat([]string{"-i", in, "-o", c.SinkBridge}, ruleComment("to kube-proxy's reject"), []string{"-j", "RETURN"}))
+		fwd.rules = append(fwd.rules, slices.Concat([]string{"-i", in}, ruleComment("pods reach only the cluster"), []string{"-j", "DROP"}))
 	}
-	p.chains = []chain{guard, fwd, acc}
+	// What reaches the end of FORWARD: first the drop of unrewritten
+	// Service addresses, then the cluster's own traffic is accepted.
+	acc.rules = append([][]string{{"-j", unallocatedChain}}, acc.rules...)
+	p.chains = []chain{guard, fwd, unallocatedRules(c), acc}
 	p.jumps = []jump{
 		{from: "OUTPUT", to: guardChain, first: true},
 		{from: "FORWARD", to: forwardChain, first: true},
@@ -207,6 +249,7 @@ func planNetwork(c Cluster) netPlan {
 		// KUBE-EXTERNAL-SERVICES) see the traffic before it is accepted;
 		// Docker sets FORWARD's policy to DROP.
 		{from: "FORWARD", to: acceptChain, first: false},
+		{from: "OUTPUT", to: unallocatedChain, first: false},
 	}
 	return p
 }
@@ -348,7 +391,7 @@ func replaceRoutes(ctx context.Context, h host, routes []route) error {
 
 // placeJumps puts the lab's jumps where they belong. `up` runs it again after
 // kube-proxy started, because kube-proxy inserts its own jumps first.
-func placeJumps(ctx context.Context, h host, jumps []jump) error {
+func placeJumps(ctx context.Context, h runner, jumps []jump) error {
 	for _, j := range jumps {
 		listing, err := listChain(ctx, h, j.from)
 		if err != nil {
@@ -363,7 +406,7 @@ func placeJumps(ctx context.Context, h host, jumps []jump) error {
 	return nil
 }
 
-func listChain(ctx context.Context, h host, name string) ([]string, error) {
+func listChain(ctx context.Context, h runner, name string) ([]string, error) {
 	out, err := h.run(ctx, nil, "iptables", append(slices.Clone(iptablesWait), "-S", name)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", name, err)

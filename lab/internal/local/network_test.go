@@ -21,20 +21,41 @@ type fakeHost struct {
 	routes  map[string]bool
 	mounts  map[string]bool
 	sysctls map[string]string
+	// namespaces hold the iptables state of commands run with nsenter.
+	namespaces map[string]*fakeHost
 }
 
 func newFakeHost() *fakeHost {
 	return &fakeHost{
 		chains: map[string][]string{"FORWARD": {"DOCKER-USER", "DOCKER-ISOLATION-STAGE-1"}, "OUTPUT": nil},
 		owned:  map[string]bool{}, links: map[string]bool{}, routes: map[string]bool{}, mounts: map[string]bool{},
-		sysctls: map[string]string{},
+		sysctls: map[string]string{}, namespaces: map[string]*fakeHost{},
 	}
 }
 
-func (h *fakeHost) run(_ context.Context, stdin []byte, name string, args ...string) (string, error) {
+// namespace is the state behind `nsenter --net=FILE`: a fresh namespace's
+// chains are empty.
+func (h *fakeHost) namespace(file string) *fakeHost {
+	ns, ok := h.namespaces[file]
+	if !ok {
+		ns = newFakeHost()
+		ns.chains = map[string][]string{"FORWARD": nil, "OUTPUT": nil}
+		h.namespaces[file] = ns
+	}
+	return ns
+}
+
+func (h *fakeHost) run(ctx context.Context, stdin []byte, name string, args ...string) (string, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.cmds = append(h.cmds, strings.TrimSpace(name+" "+strings.Join(args, " ")))
+	if name == "nsenter" && (args[1] == "iptables" || args[1] == "iptables-restore") {
+		ns := h.namespace(strings.TrimPrefix(args[0], "--net="))
+		h.mu.Unlock()
+		out, err := ns.run(ctx, stdin, args[1], args[2:]...)
+		ns.commands()
+		return out, err
+	}
+	defer h.mu.Unlock()
 	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-w" || a == "10" })
 	switch name {
 	case "iptables-restore":
@@ -181,12 +202,27 @@ func TestPlanForwardsOnlyClusterTraffic(t *testing.T) {
 		t.Errorf("forward chain:\n got %q\nwant %q", fwd, want)
 	}
 	acc := rulesOf(p, acceptChain)
-	if len(acc) != 3 || !slices.ContainsFunc(acc, func(s string) bool { return strings.HasPrefix(s, "-i cni0 -o cni0 ") }) {
-		t.Errorf("accept chain %q: want cni0<->cni0, cni0->outside and outside->cni0", acc)
+	if len(acc) != 4 || acc[0] != "-j "+unallocatedChain || !slices.ContainsFunc(acc, func(s string) bool { return strings.HasPrefix(s, "-i cni0 -o cni0 ") }) {
+		t.Errorf("accept chain %q: want the unallocated drop first, then cni0<->cni0, cni0->outside and outside->cni0", acc)
 	}
 	jumps := fmt.Sprint(p.jumps)
-	if jumps != "[{OUTPUT PODPATHS-GUARD true} {FORWARD PODPATHS-FORWARD true} {FORWARD PODPATHS-ACCEPT false}]" {
+	if jumps != "[{OUTPUT PODPATHS-GUARD true} {FORWARD PODPATHS-FORWARD true} {FORWARD PODPATHS-ACCEPT false} {OUTPUT PODPATHS-UNALLOCATED false}]" {
 		t.Errorf("jumps: %s", jumps)
+	}
+}
+
+// TestPlanDropsUnrewrittenServiceAddresses: a packet for the Service or
+// LoadBalancer range that kube-proxy did not rewrite is dropped, not
+// forwarded, so conntrack never remembers it.
+func TestPlanDropsUnrewrittenServiceAddresses(t *testing.T) {
+	t.Parallel()
+	got := rulesOf(planNetwork(testCluster(t)), unallocatedChain)
+	want := []string{
+		"-d 10.96.0.0/16 -m conntrack ! --ctstate DNAT -m comment --comment podpaths: no Service has this address -j DROP",
+		"-d 10.97.0.0/24 -m conntrack ! --ctstate DNAT -m comment --comment podpaths: no Service has this address -j DROP",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("unallocated chain:\n got %q\nwant %q", got, want)
 	}
 }
 
@@ -268,7 +304,7 @@ func TestApplyNetworkIsIdempotentAndRemovable(t *testing.T) {
 	if got := h.chains["FORWARD"]; !slices.Equal(got, []string{forwardChain, "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", acceptChain}) {
 		t.Errorf("FORWARD after apply: %v", got)
 	}
-	if got := h.chains["OUTPUT"]; !slices.Equal(got, []string{guardChain}) {
+	if got := h.chains["OUTPUT"]; !slices.Equal(got, []string{guardChain, unallocatedChain}) {
 		t.Errorf("OUTPUT after apply: %v", got)
 	}
 	if !h.links["podpaths-svc"] || h.sysctls["net/ipv4/ip_forward"] != "1" || !h.routes["unreachable 10.244.0.0/16"] {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -42,8 +43,8 @@ var nodeSysctls = []string{
 // nodeRoutes are a namespaced node's only routes besides its own link and
 // its own pods' bridge: every other node and its pods, the Service and
 // LoadBalancer ranges (a process in the node needs a route for a ClusterIP
-// so its packet reaches kube-proxy's NAT rules; an address nobody rewrites
-// ends on the host's sink bridge) and the outside client, which the node's
+// so its packet reaches kube-proxy's NAT rules; the node's own filter drops
+// an address nobody rewrites, see ensureNodeFilter) and the outside client, which the node's
 // pods answer directly under externalTrafficPolicy Local. Last, the pod
 // range is unreachable except what the routes above and the node's own
 // bridge cover.
@@ -91,6 +92,33 @@ func inNamespace(netns string, cmd []string) (string, []string) {
 	return "nsenter", append([]string{"--net=" + netns}, cmd...)
 }
 
+// nodeNamespace runs the host's commands inside a node's namespace.
+type nodeNamespace struct {
+	host  runner
+	netns string
+}
+
+func (n nodeNamespace) run(ctx context.Context, stdin []byte, name string, args ...string) (string, error) {
+	name, args = inNamespace(n.netns, append([]string{name}, args...))
+	return n.host.run(ctx, stdin, name, args...)
+}
+
+// ensureNodeFilter puts unallocatedRules into a node's namespace: its pods'
+// packets for a Service address are rewritten, or not, by its own
+// kube-proxy, and remembered by its own conntrack table. The namespace goes
+// with everything in it, so there is nothing to remove.
+func ensureNodeFilter(ctx context.Context, h runner, c Cluster, n Node) error {
+	ns := nodeNamespace{host: h, netns: n.NetNS}
+	restore := []byte(restoreInput([]chain{unallocatedRules(c)}))
+	if _, err := ns.run(ctx, restore, "iptables-restore", append(slices.Clone(iptablesWait), "--noflush")...); err != nil {
+		return fmt.Errorf("node %s filter: %w", n.Name, err)
+	}
+	if err := placeJumps(ctx, ns, unallocatedJumps); err != nil {
+		return fmt.Errorf("node %s filter: %w", n.Name, err)
+	}
+	return nil
+}
+
 // ensureNodeNamespace creates a node's namespace, veth pair, addresses,
 // sysctls and routes, or leaves them as they are when they exist. The
 // host's route to the node's pods is part of the network plan.
@@ -128,7 +156,7 @@ func ensureNodeNamespace(ctx context.Context, h host, c Cluster, n Node) error {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
 	}
-	return nil
+	return ensureNodeFilter(ctx, h, c, n)
 }
 
 // removeNodeNamespace deletes the veth pair (both ends) and unpins the

@@ -153,16 +153,37 @@ func TestNodeNamespaceLifecycle(t *testing.T) {
 			t.Errorf("ensureNodeNamespace did not run %q:\n%s", want, joined)
 		}
 	}
+	// Its own filter, last in FORWARD and OUTPUT, where kube-proxy's
+	// prepended jumps leave it.
+	ns := h.namespaces[b.NetNS]
+	if ns == nil || !ns.owned[unallocatedChain] {
+		t.Fatalf("node B's namespace has no %s chain:\n%s", unallocatedChain, joined)
+	}
+	for _, builtin := range []string{"FORWARD", "OUTPUT"} {
+		if got := ns.chains[builtin]; !slices.Equal(got, []string{unallocatedChain}) {
+			t.Errorf("node B's %s: %v, want the jump to %s", builtin, got, unallocatedChain)
+		}
+	}
+	if len(h.chains["OUTPUT"]) != 0 {
+		t.Errorf("node B's filter went into the host's OUTPUT: %v", h.chains["OUTPUT"])
+	}
 	if slices.ContainsFunc(cmds, func(c string) bool { return strings.Contains(c, "ip netns") }) {
 		t.Errorf("ip netns used; it hides node A's pod namespaces:\n%s", joined)
 	}
 	if err := ensureNodeNamespace(ctx, h, c, b); err != nil {
 		t.Fatal(err)
 	}
+	ns.chains["FORWARD"] = slices.Insert(ns.chains["FORWARD"], 0, "KUBE-FORWARD")
+	if err := ensureNodeNamespace(ctx, h, c, b); err != nil {
+		t.Fatal(err)
+	}
 	for _, cmd := range h.commands() {
-		if strings.HasPrefix(cmd, "unshare") || strings.Contains(cmd, "link add") {
+		if strings.HasPrefix(cmd, "unshare") || strings.Contains(cmd, "link add") || strings.Contains(cmd, "iptables -w 10 -A") {
 			t.Errorf("second ensureNodeNamespace recreated: %s", cmd)
 		}
+	}
+	if got := ns.chains["FORWARD"]; !slices.Equal(got, []string{"KUBE-FORWARD", unallocatedChain}) {
+		t.Errorf("node B's FORWARD after kube-proxy and a second up: %v", got)
 	}
 	if err := removeNodeNamespace(ctx, h, b); err != nil {
 		t.Fatal(err)
