@@ -48,7 +48,7 @@ cleanup; pids=()
 
 echo "== binary sizes (target <= 12 MB)"
 for svc in backend sidecar frontend; do
-  printf '%-9s %5.1f MB\n' "$svc" "$(awk -v b="$(stat -c %s "_output/bin/$svc")" 'BEGIN{print b/1048576}')"
+  awk -v s="$svc" -v b="$(stat -c %s "_output/bin/$svc")" 'BEGIN{printf "%-9s %6.2f MB (%.2f MiB)\n", s, b/1e6, b/1048576}'
 done
 
 echo "== idle RSS after start-up (target <= 15 MB)"
@@ -58,7 +58,7 @@ for svc in backend sidecar frontend; do
     "_output/bin/$svc" >/dev/null & pid=$!; pids+=("$pid")
   wait_ok "http://127.0.0.1:$((port + 1))/healthz"
   sleep 2  # let start-up garbage be collected: this is a measurement, not a test
-  printf '%-9s %s\n' "$svc" "$(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")"
+  printf '%-9s %s\n' "$svc" "$(awk '/VmRSS/ {printf "%.1f MB (%.1f MiB)", $2*1024/1e6, $2/1024}' "/proc/$pid/status")"
   port=$((port + 2))
 done
 cleanup; pids=()

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -56,15 +55,6 @@ func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
 func (m *HTTPMetrics) record(route, method string, code int, took time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
-}
-
-// status is the response's status code. A handler that writes nothing sends
-// 200, but the wrapper only learns a code when one is written.
-func status(ww middleware.WrapResponseWriter) int {
-	if ww.Status() == 0 {
-		return http.StatusOK
-	}
-	return ww.Status()
 }
 
 // RoutePattern is the chi route that matched r, or "unmatched".
