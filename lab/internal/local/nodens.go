@@ -43,11 +43,10 @@ var nodeSysctls = []string{
 // nodeRoutes are a namespaced node's only routes besides its own link and
 // its own pods' bridge: every other node and its pods, the Service and
 // LoadBalancer ranges (a process in the node needs a route for a ClusterIP
-// so its packet reaches kube-proxy's NAT rules; the node's own filter drops
-// an address nobody rewrites, see ensureNodeFilter) and the outside client, which the node's
-// pods answer directly under externalTrafficPolicy Local. Last, the pod
-// range is unreachable except what the routes above and the node's own
-// bridge cover.
+// so its packet reaches kube-proxy's NAT rules; ensureNodeFilter drops an
+// address nobody rewrites) and the outside client, which the node's pods
+// answer directly under externalTrafficPolicy Local. Last, the pod range is
+// unreachable except what the routes above and the node's own bridge cover.
 func nodeRoutes(c Cluster, n Node) []route {
 	via, dev := n.HostIP.Addr(), n.PeerLink
 	var rs []route
