@@ -4,15 +4,10 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
 )
@@ -63,7 +58,8 @@ func TestRecreatedServiceAnswersAReusedPort(t *testing.T) {
 // probe, through a Service of backend pod pod alone.
 func (r *run) reusePortAcrossRecreate(t *testing.T, probe *cluster.Probe, pod string) {
 	t.Helper()
-	svc := r.createPodService(t, "e2e-reuse-"+cluster.RandSuffix(), pod)
+	// By the label the StatefulSet gives each of its pods.
+	svc := r.createService(t, "e2e-reuse-"+cluster.RandSuffix(), map[string]string{"statefulset.kubernetes.io/pod-name": pod})
 	url := serviceURL(svc.Spec.ClusterIP, backendPort, "/whoami")
 	r.awaitCall(t, probe, url, true)
 
@@ -79,7 +75,9 @@ func (r *run) reusePortAcrossRecreate(t *testing.T, probe *cluster.Probe, pod st
 	}
 	goneAt := time.Now()
 
-	r.recreateWithIP(t, svc)
+	if err := r.createWithClusterIP(r.ctx, svc); err != nil {
+		t.Fatal(err)
+	}
 	r.awaitCall(t, probe, url, true)
 	c := probeGet(t, r.ctx, probe, url, "--local-port", port, "--timeout", callTimeout.String()).Calls[0]
 	since := time.Since(goneAt)
@@ -92,31 +90,6 @@ func (r *run) reusePortAcrossRecreate(t *testing.T, probe *cluster.Probe, pod st
 			"want an answer from %s: the node's conntrack still holds the unrewritten flow of that call",
 			url, probe.Pod.Name, port, since.Round(time.Second), svc.Name, describeCall(c), pod)
 	}
-}
-
-// createPodService creates a ClusterIP Service of the suite for one backend
-// pod, by the label the StatefulSet gives each pod, deleted when the test
-// ends.
-func (r *run) createPodService(t *testing.T, name, pod string) *corev1.Service {
-	t.Helper()
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: r.env.Opts.Namespace,
-			Labels: map[string]string{cluster.LabelManagedBy: cluster.ManagedBy},
-		},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"statefulset.kubernetes.io/pod-name": pod},
-			Ports: []corev1.ServicePort{{
-				Name: "http", Port: backendPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP,
-			}},
-		},
-	}
-	created, err := r.env.Client.CoreV1().Services(r.env.Opts.Namespace).Create(r.ctx, svc, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("create service %s: %v", name, err)
-	}
-	r.undo("service "+name, time.Minute, func(ctx context.Context) error { return r.deleteService(ctx, name) })
-	return created
 }
 
 // awaitCall waits until a call from probe to url, from any port, works (ok)
@@ -132,22 +105,5 @@ func (r *run) awaitCall(t *testing.T, probe *cluster.Probe, url string, ok bool)
 	})
 	if err != nil {
 		t.Fatalf("waiting for calls to %s to %s: %v", url, map[bool]string{true: "work", false: "fail"}[ok], err)
-	}
-}
-
-// recreateWithIP creates svc again with its own ClusterIP, once the
-// allocator has released it.
-func (r *run) recreateWithIP(t *testing.T, svc *corev1.Service) {
-	t.Helper()
-	svcs := r.env.Client.CoreV1().Services(r.env.Opts.Namespace)
-	err := cluster.Eventually(r.ctx, 30*time.Second, time.Second, func(ctx context.Context) (string, bool) {
-		_, err := svcs.Create(ctx, copyService(svc, svc.Spec.ClusterIP), metav1.CreateOptions{FieldManager: "podpaths-e2e"})
-		if err != nil {
-			return fmt.Sprintf("recreate service %s with clusterIP %s: %v", svc.Name, svc.Spec.ClusterIP, err), false
-		}
-		return "", true
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
+	"github.com/podpaths/podpaths/e2e/internal/component"
 	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 )
 
@@ -96,7 +97,7 @@ func TestNginxBackendByName(t *testing.T) {
 		}
 
 		t.Run("follows-service-created-later", func(t *testing.T) {
-			r.createService(t, late, "backend")
+			r.createService(t, late, map[string]string{cluster.LabelName: "backend"})
 			err := cluster.Eventually(r.ctx, followTimeout, time.Second, func(ctx context.Context) (string, bool) {
 				out, err := r.probe.Get(ctx, u)
 				if err != nil {
@@ -146,7 +147,7 @@ func copyService(orig *corev1.Service, clusterIP string) *corev1.Service {
 func (r *run) recreateService(ctx context.Context, orig *corev1.Service) (*corev1.Service, error) {
 	svcs := r.env.Client.CoreV1().Services(r.env.Opts.Namespace)
 	for range 3 {
-		fresh, err := svcs.Create(ctx, copyService(orig, ""), metav1.CreateOptions{FieldManager: "podpaths-e2e"})
+		fresh, err := svcs.Create(ctx, copyService(orig, ""), metav1.CreateOptions{FieldManager: component.FieldManager})
 		if err != nil {
 			return nil, fmt.Errorf("recreate service %s: %w", orig.Name, err)
 		}
@@ -175,16 +176,7 @@ func (r *run) restoreService(ctx context.Context, orig *corev1.Service) error {
 	case !apierrors.IsNotFound(err):
 		return fmt.Errorf("get service %s: %w", orig.Name, err)
 	}
-	// The address is free once the recreated Service is gone; the
-	// allocator may need a moment to release it.
-	err = cluster.Eventually(ctx, 30*time.Second, time.Second, func(ctx context.Context) (string, bool) {
-		_, err := svcs.Create(ctx, copyService(orig, orig.Spec.ClusterIP), metav1.CreateOptions{FieldManager: "podpaths-e2e"})
-		if err != nil {
-			return fmt.Sprintf("restore service %s with clusterIP %s: %v", orig.Name, orig.Spec.ClusterIP, err), false
-		}
-		return "", true
-	})
-	if err != nil {
+	if err := r.createWithClusterIP(ctx, orig); err != nil {
 		return err
 	}
 	// The restored Service reaches the same pods as its headless sibling.
@@ -211,6 +203,20 @@ func (r *run) restoreService(ctx context.Context, orig *corev1.Service) error {
 	return r.awaitMyBe(ctx)
 }
 
+// createWithClusterIP creates svc again with its own ClusterIP. The address
+// is free once the Service that held it is gone; the allocator may need a
+// moment to release it.
+func (r *run) createWithClusterIP(ctx context.Context, svc *corev1.Service) error {
+	svcs := r.env.Client.CoreV1().Services(r.env.Opts.Namespace)
+	return cluster.Eventually(ctx, 30*time.Second, time.Second, func(ctx context.Context) (string, bool) {
+		_, err := svcs.Create(ctx, copyService(svc, svc.Spec.ClusterIP), metav1.CreateOptions{FieldManager: component.FieldManager})
+		if err != nil {
+			return fmt.Sprintf("create service %s with clusterIP %s: %v", svc.Name, svc.Spec.ClusterIP, err), false
+		}
+		return "", true
+	})
+}
+
 // awaitMyBe waits until nginx's /my-be/ has answered 20 calls in a row,
 // spread by kube-proxy over every nginx, so that no nginx still proxies to
 // an address it resolved before a change (it keeps one for 5 s).
@@ -229,9 +235,9 @@ func (r *run) awaitMyBe(ctx context.Context) error {
 	})
 }
 
-// createService creates a ClusterIP Service of the suite selecting a lab
-// workload's pods on their "http" port, deleted when the test ends.
-func (r *run) createService(t *testing.T, name, selectName string) *corev1.Service {
+// createService creates a ClusterIP Service of the suite selecting pods by
+// selector on their "http" port, deleted when the test ends.
+func (r *run) createService(t *testing.T, name string, selector map[string]string) *corev1.Service {
 	t.Helper()
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{
@@ -239,7 +245,7 @@ func (r *run) createService(t *testing.T, name, selectName string) *corev1.Servi
 			Labels: map[string]string{cluster.LabelManagedBy: cluster.ManagedBy},
 		},
 		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{cluster.LabelName: selectName},
+			Selector: selector,
 			Ports: []corev1.ServicePort{{
 				Name: "http", Port: backendPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP,
 			}},
@@ -306,19 +312,10 @@ func (r *run) startNginx(t *testing.T, backendHost string) *corev1.Pod {
 			return err.Error(), false
 		}
 		pod = cur
-		return fmt.Sprintf("pod %s: %s, IP %q", cur.Name, cur.Status.Phase, cur.Status.PodIP), isReady(cur)
+		return fmt.Sprintf("pod %s: %s, IP %q", cur.Name, cur.Status.Phase, cur.Status.PodIP), cluster.PodReady(cur)
 	})
 	if err != nil {
 		t.Fatalf("nginx without its backend Service did not become ready: %v", err)
 	}
 	return pod
-}
-
-func isReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

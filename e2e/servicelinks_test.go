@@ -113,7 +113,7 @@ func TestServiceLinksStartOrder(t *testing.T) {
 	name := "e2e-probe-early-" + cluster.RandSuffix()
 	early := r.startProbe(t, cluster.ProbeOptions{Name: name})
 	late := "e2e-late-" + cluster.RandSuffix()
-	svc := r.createService(t, late, "backend")
+	svc := r.createService(t, late, map[string]string{cluster.LabelName: "backend"})
 	hostVar := discovery.EnvPrefix(late) + "_SERVICE_HOST"
 	portVar := discovery.EnvPrefix(late) + "_SERVICE_PORT"
 

@@ -47,7 +47,7 @@ func (e *Env) dumpPods(ctx context.Context, w *strings.Builder, pods []corev1.Po
 	fmt.Fprintln(w, "---- pods")
 	for i := range pods {
 		p := &pods[i]
-		fmt.Fprintf(w, "%s on %s, IP %s, ready %t: %s\n", p.Name, p.Spec.NodeName, p.Status.PodIP, podReady(p), podState(p))
+		fmt.Fprintf(w, "%s on %s, IP %s, ready %t: %s\n", p.Name, p.Spec.NodeName, p.Status.PodIP, PodReady(p), podState(p))
 	}
 	for i := range pods {
 		p := &pods[i]

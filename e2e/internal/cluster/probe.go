@@ -144,14 +144,19 @@ func (p *Probe) Run(ctx context.Context, args ...string) ([]byte, error) {
 	return res.Stdout, nil
 }
 
-// Get runs `probe get URL args...`.
-func (p *Probe) Get(ctx context.Context, url string, args ...string) (probecmd.GetOutput, error) {
-	var out probecmd.GetOutput
-	raw, err := p.Run(ctx, append([]string{"get", url}, args...)...)
+// decoded decodes what a probe printed into a T, unless running it failed.
+func decoded[T any](raw []byte, err error) (T, error) {
+	var out T
 	if err != nil {
 		return out, err
 	}
-	return out, probecmd.Decode(raw, &out)
+	err = probecmd.Decode(raw, &out)
+	return out, err
+}
+
+// Get runs `probe get URL args...`.
+func (p *Probe) Get(ctx context.Context, url string, args ...string) (probecmd.GetOutput, error) {
+	return decoded[probecmd.GetOutput](p.Run(ctx, append([]string{"get", url}, args...)...))
 }
 
 // Lookup runs `probe lookup NAME`: the A records, through the pod's resolver.
@@ -165,32 +170,22 @@ func (p *Probe) SRV(ctx context.Context, name string) (probecmd.LookupOutput, er
 }
 
 func (p *Probe) lookup(ctx context.Context, cmd, name string) (probecmd.LookupOutput, error) {
-	var out probecmd.LookupOutput
-	raw, err := p.Run(ctx, cmd, name)
-	if err != nil {
-		return out, err
-	}
-	return out, probecmd.Decode(raw, &out)
+	return decoded[probecmd.LookupOutput](p.Run(ctx, cmd, name))
 }
 
 // Environ runs `probe env`: the variables the kubelet gave the container.
 func (p *Probe) Environ(ctx context.Context) (map[string]string, error) {
-	var out probecmd.EnvOutput
-	raw, err := p.Run(ctx, "env")
-	if err != nil {
-		return nil, err
-	}
-	return out.Env, probecmd.Decode(raw, &out)
+	out, err := decoded[probecmd.EnvOutput](p.Run(ctx, "env"))
+	return out.Env, err
 }
 
 // Get runs `probe get` from the outside client's network namespace. The
 // probe there is this very test binary, started again by nsenter with
 // ProbeEnv set, so nothing has to be built or installed for it.
 func (o *Outside) Get(ctx context.Context, url string, args ...string) (probecmd.GetOutput, error) {
-	var out probecmd.GetOutput
 	self, err := os.Executable()
 	if err != nil {
-		return out, fmt.Errorf("outside probe: %w", err)
+		return probecmd.GetOutput{}, fmt.Errorf("outside probe: %w", err)
 	}
 	argv := append([]string{"--net=" + o.Netns, self, "get", url}, args...)
 	cmd := exec.CommandContext(ctx, "nsenter", argv...)
@@ -201,9 +196,9 @@ func (o *Outside) Get(ctx context.Context, url string, args ...string) (probecmd
 		err = nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("outside probe in %s: %w (stderr %q)", o.Netns, err, stderrOf(err))
+		err = fmt.Errorf("outside probe in %s: %w (stderr %q)", o.Netns, err, stderrOf(err))
 	}
-	return out, probecmd.Decode(raw, &out)
+	return decoded[probecmd.GetOutput](raw, err)
 }
 
 func stderrOf(err error) string {

@@ -57,19 +57,15 @@ func podState(p *corev1.Pod) string {
 	return s
 }
 
-func containersReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.ContainersReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+// PodReady is the pod's Ready condition.
+func PodReady(p *corev1.Pod) bool { return podCondition(p, corev1.PodReady) }
 
-// podReady is the Ready condition.
-func podReady(p *corev1.Pod) bool {
+func containersReady(p *corev1.Pod) bool { return podCondition(p, corev1.ContainersReady) }
+
+// podCondition reports whether the pod's condition t is true.
+func podCondition(p *corev1.Pod, t corev1.PodConditionType) bool {
 	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
+		if c.Type == t {
 			return c.Status == corev1.ConditionTrue
 		}
 	}
@@ -133,7 +129,7 @@ func (e *Env) workloadState(ctx context.Context, w Workload) (string, bool) {
 		if p.DeletionTimestamp != nil {
 			return status + ", pod " + p.Name + " still terminating", false
 		}
-		if podReady(&p) {
+		if PodReady(&p) {
 			n++
 		}
 	}
