@@ -23,38 +23,31 @@ hack/docker-engine.sh start
 hack/build.sh
 version=$(hack/version.sh)
 
-mkdir -p "$out"
-images=()
-for svc in "${services[@]}"; do
-  image=localhost/podpaths/$svc:$tag
-  # A context with only this service's binary: the legacy builder sends the whole context to the daemon.
-  ctx=$out/context/$svc
-  rm -rf "$ctx"
-  mkdir -p "$ctx"
-  ln "_output/bin/$svc" "$ctx/$svc" 2>/dev/null || cp "_output/bin/$svc" "$ctx/$svc"
-  docker build --quiet -f "services/$svc/Dockerfile" \
-    --label "io.podpaths.service=$svc" --label "org.opencontainers.image.title=podpaths-$svc" \
-    --label "org.opencontainers.image.version=$version" \
-    -t "$image" "$ctx" >/dev/null
-  log "built $image ($version)"
-  images+=("$image")
-done
-standins=$(hack/standins/build.sh)
-mapfile -t -O "${#images[@]}" images <<<"$standins"
-
-# scratch_image IMAGE DOCKERFILE BINARY builds IMAGE FROM scratch with BINARY as the only file in the context.
+# scratch_image IMAGE DOCKERFILE BINARY [LABEL...] builds IMAGE FROM scratch with BINARY as the only file in the
+# context (the legacy builder sends the whole context to the daemon), labelled with its title and each LABEL.
 scratch_image() {
-  local image=$1 dockerfile=$2 binary=$3 name
+  local image=$1 dockerfile=$2 binary=$3 name label
+  shift 3
   name=$(basename "$binary")
-  local ctx=$out/context/$name
+  local ctx=$out/context/$name labels=(--label "org.opencontainers.image.title=podpaths-$name")
+  for label in "$@"; do labels+=(--label "$label"); done
   rm -rf "$ctx"
   mkdir -p "$ctx"
   ln "$binary" "$ctx/$name" 2>/dev/null || cp "$binary" "$ctx/$name"
-  docker build --quiet -f "$dockerfile" --label "io.podpaths.image=$name" \
-    --label "org.opencontainers.image.title=podpaths-$name" -t "$image" "$ctx" >/dev/null
+  docker build --quiet -f "$dockerfile" "${labels[@]}" -t "$image" "$ctx" >/dev/null
   log "built $image"
   images+=("$image")
 }
+
+mkdir -p "$out"
+images=()
+for svc in "${services[@]}"; do
+  scratch_image "localhost/podpaths/$svc:$tag" "services/$svc/Dockerfile" "_output/bin/$svc" \
+    "io.podpaths.service=$svc" "org.opencontainers.image.version=$version"
+done
+log "services at version $version"
+standins=$(hack/standins/build.sh)
+mapfile -t -O "${#images[@]}" images <<<"$standins"
 
 # static_go DIR OUT builds the main package in DIR as a static binary, like hack/build.sh does for the services.
 # GOWORK=off: the module need not be in go.work to be built.
@@ -64,18 +57,19 @@ static_go() {
 
 if [[ -f e2e/probe/Dockerfile ]]; then
   static_go e2e/probe _output/bin/probe
-  scratch_image "localhost/podpaths/probe:$tag" e2e/probe/Dockerfile _output/bin/probe
+  scratch_image "localhost/podpaths/probe:$tag" e2e/probe/Dockerfile _output/bin/probe io.podpaths.image=probe
 fi
 
 static_go hack/local-cluster/pause _output/bin/pause
-scratch_image localhost/podpaths/pause:3.10 hack/local-cluster/pause/Dockerfile _output/bin/pause
+scratch_image localhost/podpaths/pause:3.10 hack/local-cluster/pause/Dockerfile _output/bin/pause io.podpaths.image=pause
 
 # CoreDNS: the version pinned in hack/local-cluster/build/coredns/go.mod names the lab's cached build.
 coredns_version=$(awk '$1 == "github.com/coredns/coredns" || ($1 == "require" && $2 == "github.com/coredns/coredns") {print $NF; exit}' \
   hack/local-cluster/build/coredns/go.mod)
 coredns_bin=${PODPATHS_CACHE_DIR:-/var/cache/podpaths}/coredns-$coredns_version/bin/coredns
 if [[ -x $coredns_bin ]]; then
-  scratch_image "localhost/podpaths/coredns:$coredns_version" hack/local-cluster/coredns/Dockerfile "$coredns_bin"
+  scratch_image "localhost/podpaths/coredns:$coredns_version" hack/local-cluster/coredns/Dockerfile "$coredns_bin" \
+    io.podpaths.image=coredns
 else
   log "skipping localhost/podpaths/coredns:$coredns_version: no $coredns_bin yet (make local-up builds it)"
 fi

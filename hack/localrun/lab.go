@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/podpaths/podpaths/platform/discovery"
 	"github.com/podpaths/podpaths/platform/localdns"
 )
 
@@ -104,9 +105,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 // publish sets DNS and the Service proxy to the ready backends, as the
 // EndpointSlice controller, CoreDNS and kube-proxy together would.
 func (l *Lab) publish(ready []backendPod) error {
-	ns := l.opts.Namespace
-	svc := "backend." + ns + ".svc." + domain
-	headless := headlessName + "." + ns + ".svc." + domain
+	svc := discovery.ServiceName("backend", l.opts.Namespace, domain)
+	headless := discovery.ServiceName(headlessName, l.opts.Namespace, domain)
 	l.zone.SetA(svc, l.opts.ServiceIP)
 	ips := make([]string, 0, len(ready))
 	srvs := make([]localdns.SRV, 0, len(ready))

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/podpaths/podpaths/platform/discovery"
 )
 
 // nginxPort is nginx's port in the frontend's pod.
@@ -52,7 +54,7 @@ func (l *Lab) writeNginxConfig(dir string) (string, error) {
 	}
 	server, err := render(string(tmpl), []replacement{
 		{"${NGINX_LOCAL_RESOLVERS}", l.dns.Addr()},
-		{"${PODPATHS_BACKEND_HOST}", "backend." + l.opts.Namespace + ".svc." + domain},
+		{"${PODPATHS_BACKEND_HOST}", discovery.ServiceName("backend", l.opts.Namespace, domain)},
 		{"${PODPATHS_BACKEND_PORT}", strconv.Itoa(backendPort)},
 		// In a pod nginx binds the pod's address; here, the frontend's.
 		{"listen " + nginxPort + ";", "listen " + l.nginxAddr() + ";"},

@@ -46,13 +46,9 @@ func FromHeadless(ctx context.Context, r *Resolver, name, portName string) ([]Ta
 	var wg sync.WaitGroup
 	for i, ep := range eps {
 		wg.Go(func() {
-			addrs, err := r.LookupHost(ctx, ep.Name)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			targets[i] = Target{Query: ep.Name, Pod: ep.Pod, Name: ep.Name, Found: addrs,
-				Addr: net.JoinHostPort(addrs[0], strconv.Itoa(int(ep.Port)))}
+			t, err := FromDNS(ctx, r, ep.Name, int(ep.Port))
+			t.Pod, t.Name = ep.Pod, ep.Name
+			targets[i], errs[i] = t, err
 		})
 	}
 	wg.Wait()
