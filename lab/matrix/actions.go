@@ -98,7 +98,7 @@ func (c *Checker) clientIPAction(name string, p report.Path, e httpEntry) action
 			return []Check{{Path: p}}
 		}
 		if err := decodeIdentity(a.body, &p); err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 			return []Check{{Path: p}}
 		}
 		if p.ClientIPSeen != a.localIP {
@@ -138,7 +138,7 @@ func (c *Checker) whoamiAction(name string, p report.Path, e entry) action {
 		a.fill(&p)
 		if p.OK {
 			if err := decodeIdentity(a.body, &p); err != nil {
-				p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+				markFailed(&p, err)
 			}
 		}
 		return []Check{{Path: p}}
@@ -227,7 +227,7 @@ func (c *Checker) reportAction(e entry, name, id, to, pathQuery string) action {
 		}
 		rep, err := decodeReport(body)
 		if err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 			return []Check{{Path: p}}
 		}
 		p.AnsweredBy = &report.Pod{Pod: rep.Reporter}
@@ -258,12 +258,12 @@ func (c *Checker) spreadAction(e entry, pathQuery string, readyBackends int) act
 		}
 		s, err := decodeSpread(body)
 		if err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 			return []Check{{Path: p}}
 		}
 		detail, err := judgeSpread(s, readyBackends)
 		if err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 		}
 		return []Check{{Path: p, Detail: detail}}
 	}}
@@ -283,7 +283,7 @@ func (c *Checker) myWhoamiAction(e entry) action {
 			return []Check{{Path: p}}
 		}
 		if err := decodeIdentity(body, &p); err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 			return []Check{{Path: p}}
 		}
 		checks := []Check{{Path: p}}

@@ -192,20 +192,19 @@ func runActions(ctx context.Context, actions []action) []ActionResult {
 func skipped(p report.Path, reason string) Check {
 	p.ErrorKind = report.ErrorUnconfigured
 	p.Error = reason
-	if p.Expected == "" {
-		p.Expected = report.ExpectOK
-	}
-	return Check{Path: p}
+	return Check{Path: normalize(p)}
 }
 
 // broken is a check that failed before any call, e.g. a missing Service.
 func broken(p report.Path, err error) Check {
-	p.ErrorKind = report.ErrorOther
-	p.Error = err.Error()
-	if p.Expected == "" {
-		p.Expected = report.ExpectOK
-	}
-	return Check{Path: p}
+	markFailed(&p, err)
+	return Check{Path: normalize(p)}
+}
+
+// markFailed marks p failed for a reason that is not the network's: an
+// answer that could not be read, or one that does not meet the expectation.
+func markFailed(p *report.Path, err error) {
+	p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
 }
 
 func entryName(e entry) string {

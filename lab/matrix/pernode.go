@@ -51,12 +51,12 @@ func (c *Checker) nodeSpreadAction(e entry, f podOnNode, backendNodes map[string
 		}
 		s, err := decodeSpread(body)
 		if err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 			return []Check{{Path: p}}
 		}
 		detail, err := judgeNodeSpread(s, f.node, backendNodes)
 		if err != nil {
-			p.OK, p.ErrorKind, p.Error = false, report.ErrorOther, err.Error()
+			markFailed(&p, err)
 		}
 		return []Check{{Path: p, Detail: detail}}
 	}}

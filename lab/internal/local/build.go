@@ -190,11 +190,21 @@ func (c component) inputsHash(wrapperDir, version string) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// builds are the built components: where each binary is, and the versions.
+// builds are the built components: each one's cache directory, and where
+// each binary is.
 type builds struct {
-	bins     map[string]string
-	versions map[string]string
-	dirs     map[string]string
+	bins map[string]string
+	dirs map[string]string
+}
+
+func newBuilds() builds { return builds{bins: map[string]string{}, dirs: map[string]string{}} }
+
+// add records component c, built in dir.
+func (b builds) add(c component, dir string) {
+	b.dirs[c.name] = dir
+	for _, bin := range c.binaries {
+		b.bins[bin.name] = filepath.Join(dir, "bin", bin.name)
+	}
 }
 
 // bin is the path of a built program.
@@ -215,17 +225,13 @@ type builder struct {
 // ensureAll builds what is not in the cache, one component at a time (two
 // cores: one big build at once).
 func (b builder) ensureAll(ctx context.Context) (builds, error) {
-	out := builds{bins: map[string]string{}, versions: map[string]string{}, dirs: map[string]string{}}
+	out := newBuilds()
 	for _, c := range components {
-		version, dir, err := b.ensure(ctx, c)
+		dir, err := b.ensure(ctx, c)
 		if err != nil {
 			return builds{}, err
 		}
-		out.versions[c.name] = version
-		out.dirs[c.name] = dir
-		for _, bin := range c.binaries {
-			out.bins[bin.name] = filepath.Join(dir, "bin", bin.name)
-		}
+		out.add(c, dir)
 	}
 	return out, nil
 }
@@ -233,15 +239,10 @@ func (b builder) ensureAll(ctx context.Context) (builds, error) {
 // locate returns where the components are or would be, without building:
 // enough for `down`, which only needs crictl and kube-proxy if they exist.
 func (b builder) locate() builds {
-	out := builds{bins: map[string]string{}, versions: map[string]string{}, dirs: map[string]string{}}
+	out := newBuilds()
 	for _, c := range components {
-		version, dir, _, _, err := b.lookup(c)
-		if err != nil {
-			continue
-		}
-		out.versions[c.name], out.dirs[c.name] = version, dir
-		for _, bin := range c.binaries {
-			out.bins[bin.name] = filepath.Join(dir, "bin", bin.name)
+		if _, dir, _, _, err := b.lookup(c); err == nil {
+			out.add(c, dir)
 		}
 	}
 	return out
@@ -288,30 +289,30 @@ func cached(dir string, c component, inputs string) bool {
 	return true
 }
 
-// ensure builds c unless the cache has it.
-func (b builder) ensure(ctx context.Context, c component) (version, dir string, err error) {
+// ensure builds c unless the cache has it, and returns its directory.
+func (b builder) ensure(ctx context.Context, c component) (string, error) {
 	version, dir, inputs, hit, err := b.lookup(c)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	if hit {
 		b.log.Debug("cached", "component", c.name, "version", version, "dir", dir)
-		return version, dir, nil
+		return dir, nil
 	}
 	start := b.now()
 	b.log.Info("building from the Go module proxy (once per machine; cached by version)", "component", c.name, "version", version, "cache", dir)
 	if err := os.MkdirAll(b.cache, 0o755); err != nil {
-		return "", "", fmt.Errorf("build cache: %w", err)
+		return "", fmt.Errorf("build cache: %w", err)
 	}
 	// Build next to the final directory and rename: a build that fails or is
 	// interrupted never looks finished.
 	tmp, err := os.MkdirTemp(b.cache, "."+c.name+"-"+version+"-")
 	if err != nil {
-		return "", "", fmt.Errorf("build cache: %w", err)
+		return "", fmt.Errorf("build cache: %w", err)
 	}
 	defer os.RemoveAll(tmp) //nolint:errcheck // only left when the build failed
 	if err := b.build(ctx, c, version, tmp); err != nil {
-		return "", "", err
+		return "", err
 	}
 	secs := b.now().Sub(start).Seconds()
 	// The Go version is only recorded, for people; a failure to read it is
@@ -324,22 +325,22 @@ func (b builder) ensure(ctx context.Context, c component) (version, dir string, 
 		Built: b.now().UTC().Format(time.RFC3339), Seconds: float64(int(secs*10)) / 10}
 	raw, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "stamp.json"), append(raw, '\n'), 0o644); err != nil {
-		return "", "", fmt.Errorf("build cache: %w", err)
+		return "", fmt.Errorf("build cache: %w", err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return "", "", fmt.Errorf("build cache: %w", err)
+		return "", fmt.Errorf("build cache: %w", err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		return "", "", fmt.Errorf("build cache: %w", err)
+		return "", fmt.Errorf("build cache: %w", err)
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("build cache: %w", err)
+		return "", fmt.Errorf("build cache: %w", err)
 	}
 	b.log.Info("built", "component", c.name, "version", version, "seconds", s.Seconds)
-	return version, dir, nil
+	return dir, nil
 }
 
 // build runs `go build` for each binary of c into dir/bin, and copies the

@@ -194,7 +194,7 @@ func TestBuildCacheMissesWithoutStampOrBinary(t *testing.T) {
 	g := &fakeGo{}
 	b := testBuilder(t, g)
 	c := mustComponent("crictl")
-	if _, _, err := b.ensure(t.Context(), c); err != nil {
+	if _, err := b.ensure(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
 	_, dir, inputs, hit, err := b.lookup(c)
@@ -216,7 +216,7 @@ func TestFailedBuildLeavesNoCache(t *testing.T) {
 	t.Parallel()
 	g := &fakeGo{fail: true}
 	b := testBuilder(t, g)
-	_, _, err := b.ensure(t.Context(), mustComponent("coredns"))
+	_, err := b.ensure(t.Context(), mustComponent("coredns"))
 	if err == nil || !strings.Contains(err.Error(), "compile error") {
 		t.Fatalf("failed build: got %v, want the compiler's output", err)
 	}

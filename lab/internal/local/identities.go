@@ -63,7 +63,7 @@ func ensurePKI(c Cluster, l layout, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := ensureServiceAccountKey(l.pki()); err != nil {
+	if err := ensureServiceAccountKey(l.pki()); err != nil {
 		return err
 	}
 	for _, id := range identities(c, l) {

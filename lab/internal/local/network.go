@@ -294,14 +294,10 @@ func quoteRule(r []string) string {
 	return strings.Join(q, " ")
 }
 
-// jumpCommands are the iptables commands that leave exactly one jump j in
-// its built-in chain, at the right end, given the chain's rules as
-// `iptables -S <chain>` prints them. None when it is already so. Others'
-// rules (kube-proxy puts its jumps first too) keep their order.
-func jumpCommands(listing []string, j jump) [][]string {
+// jumpPositions finds the jump j in its chain's listing: the rule numbers
+// (from 1) where it stands, and how many rules the chain has.
+func jumpPositions(listing []string, j jump) (at []int, n int) {
 	rule := "-A " + j.from + " -j " + j.to
-	var at []int
-	n := 0
 	for _, line := range listing {
 		if !strings.HasPrefix(line, "-A "+j.from+" ") {
 			continue
@@ -311,6 +307,15 @@ func jumpCommands(listing []string, j jump) [][]string {
 			at = append(at, n)
 		}
 	}
+	return at, n
+}
+
+// jumpCommands are the iptables commands that leave exactly one jump j in
+// its built-in chain, at the right end, given the chain's rules as
+// `iptables -S <chain>` prints them. None when it is already so. Others'
+// rules (kube-proxy puts its jumps first too) keep their order.
+func jumpCommands(listing []string, j jump) [][]string {
+	at, n := jumpPositions(listing, j)
 	if len(at) == 1 && ((j.first && at[0] == 1) || (!j.first && at[0] == n)) {
 		return nil
 	}
@@ -331,17 +336,7 @@ func jumpCommands(listing []string, j jump) [][]string {
 
 // removeJumpCommands delete every jump from j.from to j.to.
 func removeJumpCommands(listing []string, j jump) [][]string {
-	rule := "-A " + j.from + " -j " + j.to
-	var at []int
-	n := 0
-	for _, line := range listing {
-		if strings.HasPrefix(line, "-A "+j.from+" ") {
-			n++
-			if line == rule {
-				at = append(at, n)
-			}
-		}
-	}
+	at, _ := jumpPositions(listing, j)
 	var cmds [][]string
 	for i := len(at) - 1; i >= 0; i-- {
 		cmds = append(cmds, []string{"-D", j.from, strconv.Itoa(at[i])})

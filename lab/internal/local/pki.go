@@ -58,8 +58,7 @@ type authority struct {
 
 // pair is a certificate and its key, PEM encoded.
 type pair struct {
-	certFile, keyFile string
-	certPEM, keyPEM   []byte
+	certPEM, keyPEM []byte
 }
 
 // ensureCA loads the CA from dir, or creates it when it is missing or near
@@ -219,7 +218,7 @@ func readPair(certFile, keyFile string) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
-	return pair{certFile: certFile, keyFile: keyFile, certPEM: c, keyPEM: k}, nil
+	return pair{certPEM: c, keyPEM: k}, nil
 }
 
 // writePair writes <name>.crt and <name>.key; the key only for root.
@@ -236,32 +235,32 @@ func writePair(dir, name string, p pair) error {
 
 // ensureServiceAccountKey makes the key pair the API server signs service
 // account tokens with (sa.key) and checks them with (sa.pub).
-func ensureServiceAccountKey(dir string) (keyFile, pubFile string, err error) {
-	keyFile, pubFile = filepath.Join(dir, "sa.key"), filepath.Join(dir, "sa.pub")
+func ensureServiceAccountKey(dir string) error {
+	keyFile, pubFile := filepath.Join(dir, "sa.key"), filepath.Join(dir, "sa.pub")
 	if _, err := os.Stat(keyFile); err == nil {
 		if _, err := os.Stat(pubFile); err == nil {
-			return keyFile, pubFile, nil
+			return nil
 		}
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return "", "", fmt.Errorf("service account key: %w", err)
+		return fmt.Errorf("service account key: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return "", "", fmt.Errorf("service account key: %w", err)
+		return fmt.Errorf("service account key: %w", err)
 	}
 	pub, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
-		return "", "", fmt.Errorf("service account key: %w", err)
+		return fmt.Errorf("service account key: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", fmt.Errorf("pki dir: %w", err)
+		return fmt.Errorf("pki dir: %w", err)
 	}
 	if err := writeFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		return "", "", err
+		return err
 	}
-	return keyFile, pubFile, writeFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
+	return writeFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
 }
 
 // kubeconfig renders a kubeconfig for one identity, with the CA and the

@@ -27,10 +27,6 @@ func Pending(ctx context.Context, client kubernetes.Interface, namespace string,
 	if err != nil {
 		return nil, fmt.Errorf("list statefulsets: %w", err)
 	}
-	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
 	var pending []string
 	if len(deps.Items)+len(sets.Items) == 0 {
 		pending = append(pending, "no workloads in namespace "+namespace)
@@ -46,6 +42,10 @@ func Pending(ctx context.Context, client kubernetes.Interface, namespace string,
 		}
 	}
 	if wantLB {
+		svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("list services: %w", err)
+		}
 		for _, s := range svcs.Items {
 			if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
 				pending = append(pending, "service/"+s.Name+" LoadBalancer address pending")
