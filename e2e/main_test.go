@@ -151,18 +151,17 @@ func (s *suite) waitForLab(ctx context.Context) error {
 	attempts := 0
 	err := cluster.Eventually(ctx, readyTimeout, time.Second, func(ctx context.Context) (string, bool) {
 		attempts++
-		pending, err := s.env.LabState(ctx)
+		pending, err := s.env.LabState(ctx, false)
 		if err != nil {
 			return err.Error(), false
 		}
-		pending = withoutLB(pending)
 		return strings.Join(pending, "; "), len(pending) == 0
 	})
 	if err != nil {
 		return fmt.Errorf("the lab in namespace %s is not ready: %w", s.env.Opts.Namespace, err)
 	}
 	err = cluster.Eventually(ctx, lbTimeout, time.Second, func(ctx context.Context) (string, bool) {
-		pending, err := s.env.LabState(ctx)
+		pending, err := s.env.LabState(ctx, true)
 		if err != nil {
 			return err.Error(), false
 		}
@@ -201,16 +200,6 @@ func (s *suite) waitForLab(ctx context.Context) error {
 			since, applied.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-func withoutLB(pending []string) []string {
-	var out []string
-	for _, p := range pending {
-		if !strings.Contains(p, "LoadBalancer address pending") {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // lastApply is when the lab's objects were last applied (server-side apply

@@ -185,9 +185,9 @@ func (e *Env) WaitServiceEndpoints(ctx context.Context, service string, n int, t
 	return nil
 }
 
-// LabState says what in the namespace is not ready yet: workloads, pods and
-// LoadBalancer addresses. Empty means everything is.
-func (e *Env) LabState(ctx context.Context) ([]string, error) {
+// LabState says what in the namespace is not ready yet: workloads, pods
+// and, with wantLB, LoadBalancer addresses. Empty means everything is.
+func (e *Env) LabState(ctx context.Context, wantLB bool) ([]string, error) {
 	var pending []string
 	deps, err := e.Client.AppsV1().Deployments(e.Opts.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -212,13 +212,15 @@ func (e *Env) LabState(ctx context.Context) ([]string, error) {
 			pending = append(pending, status)
 		}
 	}
-	svcs, err := e.Client.CoreV1().Services(e.Opts.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	for _, s := range svcs.Items {
-		if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
-			pending = append(pending, "service/"+s.Name+": LoadBalancer address pending")
+	if wantLB {
+		svcs, err := e.Client.CoreV1().Services(e.Opts.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("list services: %w", err)
+		}
+		for _, s := range svcs.Items {
+			if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
+				pending = append(pending, "service/"+s.Name+": LoadBalancer address pending")
+			}
 		}
 	}
 	slices.Sort(pending)
