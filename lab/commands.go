@@ -26,8 +26,8 @@ import (
 
 	"github.com/podpaths/podpaths/lab/internal/kind"
 	"github.com/podpaths/podpaths/lab/internal/local"
-	"github.com/podpaths/podpaths/lab/internal/manifest"
-	"github.com/podpaths/podpaths/lab/internal/rollout"
+	"github.com/podpaths/podpaths/lab/manifest"
+	"github.com/podpaths/podpaths/lab/rollout"
 	"github.com/podpaths/podpaths/lab/internal/status"
 	"github.com/podpaths/podpaths/lab/matrix"
 )

@@ -24,7 +24,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/podpaths/podpaths/lab/internal/manifest"
+	"github.com/podpaths/podpaths/lab/manifest"
 )
 
 // kube are the admin's API clients.

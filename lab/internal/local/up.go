@@ -19,8 +19,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/podpaths/podpaths/lab/internal/manifest"
-	"github.com/podpaths/podpaths/lab/internal/rollout"
+	"github.com/podpaths/podpaths/lab/manifest"
+	"github.com/podpaths/podpaths/lab/rollout"
 )
 
 // Timeouts of the start. Measured here: the node is Ready about 8 s after
