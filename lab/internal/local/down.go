@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/podpaths/podpaths/lab/internal/local/build"
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/daemons"
+	"github.com/podpaths/podpaths/lab/internal/local/guards"
+	"github.com/podpaths/podpaths/lab/internal/local/host"
+	"github.com/podpaths/podpaths/lab/internal/local/nodes"
 )
 
 // Delete stops every process of the cluster and removes what Create added:
@@ -30,13 +33,13 @@ func (p *Provider) Delete(ctx context.Context) error {
 	}
 	// Every node the cluster may have, whatever the last `up` asked for: a
 	// node that is not there costs a few checks.
-	c, err := p.clusterOf(MaxNodes)
+	c, err := p.clusterOf(cluster.MaxNodes)
 	if err != nil {
 		// Teardown needs no node IP; only the names and ranges.
 		p.log.Debug("no node IP; tearing down anyway", "err", err)
-		c, _ = NewCluster(p.opts.Name, netip.Addr{}, p.opts.StateDir).WithNodes(MaxNodes)
+		c, _ = cluster.New(p.opts.Name, netip.Addr{}, p.opts.StateDir).WithNodes(cluster.MaxNodes)
 	}
-	b := p.builder.locate()
+	b := p.builder.Locate()
 	var errs []error
 	step := func(err error) {
 		if err != nil {
@@ -45,26 +48,26 @@ func (p *Provider) Delete(ctx context.Context) error {
 		}
 	}
 
-	step(p.stopDaemon(ctx, metalLBController(p.layout, b)))
+	step(daemons.Stop(ctx, p.log, daemons.MetalLBController(p.layout, b)))
 	for _, n := range slices.Backward(c.Nodes) {
 		for _, err := range p.stopNode(ctx, n, b) {
 			step(err)
 		}
 	}
-	cp := controlPlane(c, p.layout, b)
-	step(stopAll(ctx, p, cp[1:])) // API server, controller manager, scheduler
-	step(p.stopDaemon(ctx, cp[0]))
+	cp := daemons.ControlPlane(c, p.layout, b)
+	step(daemons.StopAll(ctx, p.log, cp[1:])) // API server, controller manager, scheduler
+	step(daemons.Stop(ctx, p.log, cp[0]))
 
 	for _, n := range c.Nodes {
 		step(p.cleanNode(ctx, n, b))
 	}
 	for _, n := range c.Namespaced() {
-		step(removeNodeNamespace(ctx, p.host, n))
-		step(removeCgroupRoot(cgroupFS, n.CgroupRoot))
+		step(nodes.RemoveNamespace(ctx, p.host, n))
+		step(nodes.RemoveCgroupRoot(nodes.CgroupFS, n.CgroupRoot))
 	}
-	step(restoreSysctls(p.host, p.layout.sysctls()))
-	step(removeOutside(ctx, p.host, c))
-	step(removeNetwork(ctx, p.host, planNetwork(c)))
+	step(guards.RestoreSysctls(p.host, p.layout.SysctlsFile()))
+	step(nodes.RemoveOutside(ctx, p.host, c))
+	step(guards.Remove(ctx, p.host, guards.NewPlan(c)))
 	step(p.removeState(c))
 	if len(errs) > 0 {
 		return fmt.Errorf("local cluster teardown: %w", errors.Join(errs...))
@@ -75,26 +78,14 @@ func (p *Provider) Delete(ctx context.Context) error {
 
 // stopNode stops a node's kubelet and kube-proxy, removes its pods, stops
 // its containerd and kills shims that outlived it; every step is tried.
-func (p *Provider) stopNode(ctx context.Context, n Node, b builds) []error {
-	ds := nodeDaemons(p.layout, n, b)
+func (p *Provider) stopNode(ctx context.Context, n cluster.Node, b build.Outputs) []error {
+	ds := daemons.ForNode(p.layout, n, b)
 	return []error{
-		stopAll(ctx, p, ds[1:]), // kubelet and kube-proxy
+		daemons.StopAll(ctx, p.log, ds[1:]), // kubelet and kube-proxy
 		p.removePods(ctx, n, ds[0], b),
-		p.stopDaemon(ctx, ds[0]),
-		killShims(p.layout.node(n.Name).containerdSocket()),
+		daemons.Stop(ctx, p.log, ds[0]),
+		daemons.KillShims(p.layout.Node(n.Name).ContainerdSocket()),
 	}
-}
-
-// stopAll stops daemons at once: nothing orders them once the ones that
-// depend on them are gone, and the API server may take its whole grace.
-func stopAll(ctx context.Context, p *Provider, ds []daemon) error {
-	errs := make([]error, len(ds))
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		wg.Go(func() { errs[i] = p.stopDaemon(ctx, d) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // removePods removes every pod sandbox through the CRI while containerd
@@ -102,29 +93,29 @@ func stopAll(ctx context.Context, p *Provider, ds []daemon) error {
 // deletes its /run/netns/cni-* namespace. Stopping containerd first would
 // leave those behind. A containerd that died (a half-failed `up`) is started
 // again for this.
-func (p *Provider) removePods(ctx context.Context, n Node, containerd daemon, b builds) error {
-	nl := p.layout.node(n.Name)
-	_, statErr := os.Stat(containerd.pidFile)
-	if !daemonRunning(containerd) {
+func (p *Provider) removePods(ctx context.Context, n cluster.Node, containerd daemons.Daemon, b build.Outputs) error {
+	nl := p.layout.Node(n.Name)
+	_, statErr := os.Stat(containerd.PidFile())
+	if !daemons.Running(containerd) {
 		if statErr != nil {
 			return nil // never started, or stopped cleanly by an earlier down
 		}
-		if _, err := os.Stat(containerd.bin); err != nil {
+		if _, err := os.Stat(containerd.Program()); err != nil {
 			return nil
 		}
 		p.log.Info("starting containerd again to remove its pods", "node", n.Name)
-		if err := p.ensureDaemon(ctx, containerd); err != nil {
+		if err := daemons.Ensure(ctx, p.log, containerd); err != nil {
 			return err
 		}
-		if err := waitFor(ctx, containerd.String(), daemonTimeout, 100*time.Millisecond, socketUp(nl.containerdSocket()), &containerd); err != nil {
+		if err := daemons.WaitFor(ctx, containerd.String(), daemonTimeout, 100*time.Millisecond, daemons.SocketUp(nl.ContainerdSocket()), &containerd); err != nil {
 			return err
 		}
 	}
-	crictl := b.bin("crictl")
+	crictl := b.Bin("crictl")
 	if _, err := os.Stat(crictl); err != nil {
 		return fmt.Errorf("node %s: no crictl to remove pods with (%w)", n.Name, err)
 	}
-	endpoint := "unix://" + nl.containerdSocket()
+	endpoint := "unix://" + nl.ContainerdSocket()
 	rmCtx, cancel := context.WithTimeout(ctx, podRemoveTimeout)
 	defer cancel()
 	args := []string{"--runtime-endpoint", endpoint, "--image-endpoint", endpoint, "--timeout", "60s", "rmp", "--all", "--force"}
@@ -132,62 +123,22 @@ func (p *Provider) removePods(ctx context.Context, n Node, containerd daemon, b 
 		args = append([]string{"--net=" + n.NetNS, crictl}, args...)
 		crictl = "nsenter"
 	}
-	if _, err := p.host.run(rmCtx, nil, crictl, args...); err != nil {
+	if _, err := p.host.Run(rmCtx, nil, crictl, args...); err != nil {
 		return fmt.Errorf("node %s: remove pods: %w", n.Name, err)
 	}
 	return nil
 }
 
-// killShims kills containerd shims that outlived their containerd. A shim
-// runs in its own process group, so stopping containerd leaves it; after
-// `crictl rmp` there should be none.
-func killShims(socket string) error {
-	pids, err := processesMatching(func(cmdline string) bool {
-		return strings.Contains(cmdline, "containerd-shim") && strings.Contains(cmdline, socket)
-	})
-	if err != nil {
-		return err
-	}
-	for _, pid := range pids {
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("kill shim %d: %w", pid, err)
-		}
-	}
-	return nil
-}
-
-// processesMatching lists the pids whose command line satisfies match.
-func processesMatching(match func(cmdline string) bool) ([]int, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, err
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if match(string(bytes.ReplaceAll(raw, []byte{0}, []byte{' '}))) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids, nil
-}
-
 // cleanNode removes what a node's kubelet and kube-proxy leave in the host:
 // their iptables chains, the CNI bridge, the pods' cgroups and the log links.
-func (p *Provider) cleanNode(ctx context.Context, n Node, b builds) error {
+func (p *Provider) cleanNode(ctx context.Context, n cluster.Node, b build.Outputs) error {
 	var errs []error
 	if n.NetNS == "" {
-		if proxy := b.bin("kube-proxy"); fileExists(proxy) {
+		proxy := b.Bin("kube-proxy")
+		if _, err := os.Stat(proxy); err == nil {
 			// Removes kube-proxy's chains, and the nftables ones it might have.
-			if out, err := p.host.run(ctx, nil, proxy, "--cleanup"); err != nil {
-				p.log.Debug("kube-proxy --cleanup", "err", err, "output", tail([]byte(out), 5))
+			if out, err := p.host.Run(ctx, nil, proxy, "--cleanup"); err != nil {
+				p.log.Debug("kube-proxy --cleanup", "err", err, "output", host.Tail([]byte(out), 5))
 			}
 		}
 		// The kubelet's chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY, ...) and
@@ -196,19 +147,19 @@ func (p *Provider) cleanNode(ctx context.Context, n Node, b builds) error {
 		for _, tool := range []string{"iptables", "ip6tables"} {
 			errs = append(errs, sweepKubeChains(ctx, p.host, tool))
 		}
-		errs = append(errs, deleteLink(ctx, p.host, n.Bridge))
+		errs = append(errs, host.DeleteLink(ctx, p.host, n.Bridge))
 	}
-	errs = append(errs, removeKubepodsCgroups(n.CgroupRoot))
-	errs = append(errs, removeLogLinks(p.layout.node(n.Name).podLogs()))
+	errs = append(errs, nodes.RemoveKubepodsCgroups(n.CgroupRoot))
+	errs = append(errs, removeLogLinks(p.layout.Node(n.Name).PodLogs()))
 	return errors.Join(errs...)
 }
 
 // sweepKubeChains removes every KUBE-* chain and every jump to one, with one
 // iptables-restore transaction per table.
-func sweepKubeChains(ctx context.Context, h host, tool string) error {
+func sweepKubeChains(ctx context.Context, h host.Runner, tool string) error {
 	var errs []error
 	for _, table := range []string{"filter", "nat", "mangle"} {
-		save, err := h.run(ctx, nil, tool+"-save", "-t", table)
+		save, err := h.Run(ctx, nil, tool+"-save", "-t", table)
 		if err != nil {
 			continue // no such table, or no ip6tables here
 		}
@@ -216,7 +167,7 @@ func sweepKubeChains(ctx context.Context, h host, tool string) error {
 		if script == "" {
 			continue
 		}
-		if _, err := h.run(ctx, []byte(script), tool+"-restore", append(slices.Clone(iptablesWait), "--noflush")...); err != nil {
+		if _, err := h.Run(ctx, []byte(script), tool+"-restore", host.IptablesWait("--noflush")...); err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: remove KUBE chains: %w", tool, table, err))
 		}
 	}
@@ -257,74 +208,6 @@ func kubeChainSweep(table, save string) string {
 	return b.String()
 }
 
-// removeKubepodsCgroups removes the kubelet's cgroup tree (kubepods under
-// the node's cgroupRoot) in every cgroup v1 hierarchy and in the unified
-// one, deepest first. Only empty cgroups can be removed; a process still in
-// one is killed first, since nothing of the cluster may keep running.
-func removeKubepodsCgroups(cgroupRoot string) error {
-	hierarchies, err := filepath.Glob("/sys/fs/cgroup/*")
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, h := range hierarchies {
-		top := filepath.Join(h, cgroupRoot, "kubepods")
-		if !fileExists(top) {
-			continue
-		}
-		var dirs []string
-		err := filepath.WalkDir(top, func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return nil //nolint:nilerr // a cgroup that vanished while walking is what we want
-			}
-			if d.IsDir() {
-				dirs = append(dirs, path)
-			}
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, dir := range slices.Backward(dirs) {
-			killCgroupProcs(dir)
-			if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// killCgroupProcs SIGKILLs the processes in a cgroup and waits briefly for
-// them to leave it.
-func killCgroupProcs(dir string) {
-	procs := func() []int {
-		raw, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if err != nil {
-			return nil
-		}
-		var pids []int
-		for f := range strings.FieldsSeq(string(raw)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
-		}
-		return pids
-	}
-	pids := procs()
-	if len(pids) == 0 {
-		return
-	}
-	for _, pid := range pids {
-		_ = syscall.Kill(pid, syscall.SIGKILL) // gone already is fine
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for len(procs()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // removeLogLinks removes the kubelet's /var/log/containers links into the
 // node's pod log directory.
 func removeLogLinks(podLogs string) error {
@@ -351,39 +234,15 @@ func removeLogLinks(podLogs string) error {
 // state, except each node's image store. It refuses to delete while a mount
 // remains: removing files through a bind mount would delete them at the
 // mount's source.
-func (p *Provider) removeState(c Cluster) error {
-	if err := unmountUnder(p.opts.StateDir); err != nil {
+func (p *Provider) removeState(c cluster.Cluster) error {
+	if err := host.UnmountUnder(p.opts.StateDir); err != nil {
 		return err
 	}
 	var keep []string
 	for _, n := range c.Nodes {
-		keep = append(keep, p.layout.node(n.Name).containerdRoot())
+		keep = append(keep, p.layout.Node(n.Name).ContainerdRoot())
 	}
 	return removeAllExcept(p.opts.StateDir, keep)
-}
-
-// unmountUnder unmounts everything mounted at or below dir (pod volumes,
-// sandbox /dev/shm, container root filesystems, the kubelet's own bind mount
-// of its root dir), deepest first, and fails when something stays mounted.
-func unmountUnder(dir string) error {
-	points, err := mountPoints()
-	if err != nil {
-		return err
-	}
-	for _, m := range mountsUnder(points, dir) {
-		if err := syscall.Unmount(m, 0); err != nil {
-			if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
-				return fmt.Errorf("unmount %s: %w", m, err)
-			}
-		}
-	}
-	if points, err = mountPoints(); err != nil {
-		return err
-	}
-	if left := mountsUnder(points, dir); len(left) > 0 {
-		return fmt.Errorf("still mounted, state kept: %s", strings.Join(left, " "))
-	}
-	return nil
 }
 
 // removeAllExcept removes dir's content except the paths in keep and the
@@ -408,9 +267,4 @@ func removeAllExcept(dir string, keep []string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -17,41 +18,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/daemons"
+	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/manifest"
 )
-
-// kube are the admin's API clients.
-type kube struct {
-	cfg     *rest.Config
-	client  kubernetes.Interface
-	dynamic dynamic.Interface
-	mapper  meta.ResettableRESTMapper
-}
-
-func newKube(kubeconfig []byte) (kube, error) {
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
-	if err != nil {
-		return kube{}, fmt.Errorf("kubeconfig: %w", err)
-	}
-	cfg.Timeout = 30 * time.Second
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return kube{}, fmt.Errorf("kubernetes client: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return kube{}, fmt.Errorf("dynamic client: %w", err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery()))
-	return kube{cfg: cfg, client: client, dynamic: dyn, mapper: mapper}, nil
-}
 
 // nodeObject is the Node a node's kubelet will register as, created first so
 // that it carries the node's pod range: the CNI config hands out addresses
@@ -62,7 +35,7 @@ func newKube(kubeconfig []byte) (kube, error) {
 // It starts tainted not-ready, so that no pod is scheduled to it before its
 // kubelet reports Ready; the node lifecycle controller then removes the
 // taint, as for any node that turns Ready.
-func nodeObject(n Node) *corev1.Node {
+func nodeObject(n cluster.Node) *corev1.Node {
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{
 			corev1.LabelHostname: n.Name, corev1.LabelOSStable: "linux",
@@ -75,7 +48,7 @@ func nodeObject(n Node) *corev1.Node {
 }
 
 // ensureNodeObjects creates the missing Node objects.
-func ensureNodeObjects(ctx context.Context, client kubernetes.Interface, c Cluster) error {
+func ensureNodeObjects(ctx context.Context, client kubernetes.Interface, c cluster.Cluster) error {
 	for _, n := range c.Nodes {
 		existing, err := client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 		switch {
@@ -172,18 +145,18 @@ func decodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
 }
 
 // apply server-side applies objects with the lab's field manager.
-func (k kube) apply(ctx context.Context, objs []*unstructured.Unstructured) error {
-	return manifest.Apply(ctx, k.dynamic, k.mapper, objs, func(string) {})
+func apply(ctx context.Context, k kube.Clients, objs []*unstructured.Unstructured) error {
+	return manifest.Apply(ctx, k.Dynamic, k.Mapper, objs, func(string) {})
 }
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // waitEstablished waits until the CRDs are served: applying an object of a
 // kind whose CRD is not Established yet fails with "no matches for kind".
-func (k kube) waitEstablished(ctx context.Context, names []string, timeout time.Duration) error {
+func waitEstablished(ctx context.Context, k kube.Clients, names []string, timeout time.Duration) error {
 	check := func(ctx context.Context) error {
 		for _, name := range names {
-			crd, err := k.dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
+			crd, err := k.Dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}
@@ -200,8 +173,19 @@ func (k kube) waitEstablished(ctx context.Context, names []string, timeout time.
 		}
 		return nil
 	}
-	err := waitFor(ctx, "MetalLB CRDs", timeout, 250*time.Millisecond, check, nil)
+	err := daemons.WaitFor(ctx, "MetalLB CRDs", timeout, 250*time.Millisecond, check, nil)
 	// Discovery learned the API before these kinds existed.
-	k.mapper.Reset()
+	if m, ok := k.Mapper.(meta.ResettableRESTMapper); ok {
+		m.Reset()
+	}
 	return err
+}
+
+// adminKube returns the admin's clients, from the kubeconfig `up` published.
+func (p *Provider) adminKube() (kube.Clients, error) {
+	raw, err := os.ReadFile(p.layout.AdminKubeconfig())
+	if err != nil {
+		return kube.Clients{}, fmt.Errorf("admin kubeconfig: %w", err)
+	}
+	return kube.FromKubeconfig(raw)
 }

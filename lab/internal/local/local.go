@@ -3,19 +3,26 @@
 // processes on this machine, for machines that cannot run kind because
 // nothing can be pulled from a registry.
 //
-// Everything comes from upstream source or Debian: Kubernetes, etcd, CoreDNS,
-// MetalLB's controller and crictl are built from the Go module proxy (cached
-// by version, see build.go); containerd, runc and the CNI plugins are Debian
-// packages (debs.go); the images are built FROM scratch by hack/images.sh.
-// Nothing is ever pulled, and network guards (network.go) that go up before
-// anything starts keep every cluster packet on this machine.
+// Everything comes from upstream source or Debian (package build): Kubernetes,
+// etcd, CoreDNS, MetalLB's controller and crictl are built from the Go module
+// proxy and cached by version; containerd, runc and the CNI plugins are
+// Debian packages; the images are built FROM scratch by hack/images.sh.
+// Nothing is ever pulled, and network guards (package guards) that go up
+// before anything starts keep every cluster packet on this machine.
 //
-// The provider follows the lab's steps: Create starts the cluster (guards,
-// PKI, containerd, etcd, control plane, kubelet, kube-proxy) and waits for
-// the nodes; LoadImages imports the image archives and then starts CoreDNS,
-// which runs from one of them; StartLoadBalancer starts MetalLB's controller.
-// Delete stops everything and removes what Create added. All of them can be
-// run again, and Delete cleans up after a Create that failed half way.
+// The provider follows the lab's steps: Create (up.go) starts the cluster
+// (guards, PKI, containerd, etcd, control plane, kubelet, kube-proxy) and
+// waits for the nodes; LoadImages (images.go) imports the image archives and
+// then starts CoreDNS, which runs from one of them; StartLoadBalancer
+// (loadbalancer.go) starts MetalLB's controller. Delete (down.go) stops
+// everything and removes what Create added. All of them can be run again,
+// and Delete cleans up after a Create that failed half way.
+//
+// The packages below this one each do one part, and know nothing of the
+// provider: cluster describes the cluster as data, from which pki makes the
+// certificates, guards the network guards, nodes node B's and the outside
+// client's namespaces, and daemons the command lines of the programs that
+// build provides; host is the machine they all change.
 package local
 
 import (
@@ -25,13 +32,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/internal/local/build"
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/host"
 	"github.com/podpaths/podpaths/lab/internal/proc"
 	"github.com/podpaths/podpaths/lab/matrix"
 )
@@ -58,7 +68,7 @@ type Options struct {
 	// and on 127.0.0.1.
 	NodePort int32
 	// Nodes is how many nodes `up` runs (1 or 2); 0 reads NodesEnv, else
-	// DefaultNodes. `down` removes every node whatever this says.
+	// cluster.DefaultNodes. `down` removes every node whatever this says.
 	Nodes int
 	// Logger receives progress.
 	Logger *slog.Logger
@@ -78,7 +88,7 @@ func nodeCount(opt int, getenv func(string) string) (int, error) {
 	}
 	v := getenv(NodesEnv)
 	if v == "" {
-		return DefaultNodes, nil
+		return cluster.DefaultNodes, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
@@ -91,9 +101,9 @@ func nodeCount(opt int, getenv func(string) string) (int, error) {
 type Provider struct {
 	opts    Options
 	log     *slog.Logger
-	host    host
-	layout  layout
-	builder builder
+	host    host.Host
+	layout  cluster.Layout
+	builder build.Builder
 	// now is the clock of the PKI and the timings.
 	now func() time.Time
 }
@@ -110,18 +120,12 @@ func New(opts Options) *Provider {
 		opts.Progress = logWriter{opts.Logger}
 	}
 	return &Provider{
-		opts:   opts,
-		log:    opts.Logger,
-		host:   machine{},
-		layout: layout{dir: opts.StateDir},
-		builder: builder{
-			wrappers: filepath.Join(opts.Root, "hack", "local-cluster", "build"),
-			cache:    opts.CacheDir,
-			log:      opts.Logger,
-			goCmd:    runGo,
-			now:      time.Now,
-		},
-		now: time.Now,
+		opts:    opts,
+		log:     opts.Logger,
+		host:    host.Machine{},
+		layout:  cluster.Layout{Dir: opts.StateDir},
+		builder: build.NewBuilder(filepath.Join(opts.Root, "hack", "local-cluster", "build"), opts.CacheDir, opts.Logger),
+		now:     time.Now,
 	}
 }
 
@@ -132,21 +136,21 @@ func (p *Provider) Name() string { return "local" }
 func (p *Provider) Overlay() string { return filepath.Join("deploy", "overlays", "local") }
 
 // KubeconfigFile is the admin kubeconfig `up` writes.
-func (p *Provider) KubeconfigFile() string { return p.layout.adminKubeconfig() }
+func (p *Provider) KubeconfigFile() string { return p.layout.AdminKubeconfig() }
 
 // Exists reports whether the cluster's API server runs.
 func (p *Provider) Exists(context.Context) (bool, error) {
-	if _, err := os.Stat(p.layout.adminKubeconfig()); err != nil {
+	if _, err := os.Stat(p.layout.AdminKubeconfig()); err != nil {
 		// No kubeconfig: not up, which is an answer, not an error.
 		return false, nil
 	}
-	_, ok := proc.Running(filepath.Join(p.layout.run(), "kube-apiserver.pid"), "kube-apiserver")
+	_, ok := proc.Running(filepath.Join(p.layout.Run(), "kube-apiserver.pid"), "kube-apiserver")
 	return ok, nil
 }
 
 // Kubeconfig returns the admin kubeconfig.
 func (p *Provider) Kubeconfig(context.Context) ([]byte, error) {
-	b, err := os.ReadFile(p.layout.adminKubeconfig())
+	b, err := os.ReadFile(p.layout.AdminKubeconfig())
 	if err != nil {
 		return nil, fmt.Errorf("local cluster kubeconfig: %w", err)
 	}
@@ -155,9 +159,9 @@ func (p *Provider) Kubeconfig(context.Context) ([]byte, error) {
 
 // LoadBalancerStatus says whether MetalLB's controller runs.
 func (p *Provider) LoadBalancerStatus() string {
-	pidFile := filepath.Join(p.layout.run(), "metallb-controller.pid")
+	pidFile := filepath.Join(p.layout.Run(), "metallb-controller.pid")
 	if pid, ok := proc.Running(pidFile, "metallb-controller"); ok {
-		return fmt.Sprintf("metallb-controller: running (pid %d, log %s)", pid, filepath.Join(p.layout.logs(), "metallb-controller.log"))
+		return fmt.Sprintf("metallb-controller: running (pid %d, log %s)", pid, filepath.Join(p.layout.Logs(), "metallb-controller.log"))
 	}
 	return "metallb-controller: not running (LoadBalancer Services stay pending)"
 }
@@ -189,71 +193,34 @@ func (p *Provider) NodeURLs() []string {
 	return urls
 }
 
+// facts reads cluster.json, as Create wrote it.
+func (p *Provider) facts() (facts.Facts, error) {
+	return facts.Read(p.layout.FactsFile())
+}
+
 // cluster describes the cluster on this machine: node A is this machine,
 // with the IP of the interface that holds the default route (read from the
 // kernel's tables, nothing is sent); node B, when asked for, a network
 // namespace.
-func (p *Provider) cluster() (Cluster, error) {
+func (p *Provider) cluster() (cluster.Cluster, error) {
 	n, err := nodeCount(p.opts.Nodes, os.Getenv)
 	if err != nil {
-		return Cluster{}, err
+		return cluster.Cluster{}, err
 	}
 	return p.clusterOf(n)
 }
 
 // clusterOf is the cluster with n nodes.
-func (p *Provider) clusterOf(n int) (Cluster, error) {
-	ip, err := defaultRouteIP()
+func (p *Provider) clusterOf(n int) (cluster.Cluster, error) {
+	ip, err := host.DefaultRouteIP()
 	if err != nil {
-		return Cluster{}, err
+		return cluster.Cluster{}, err
 	}
-	c, err := NewCluster(p.opts.Name, ip, p.opts.StateDir).WithNodes(n)
+	c, err := cluster.New(p.opts.Name, ip, p.opts.StateDir).WithNodes(n)
 	if err != nil {
-		return Cluster{}, err
+		return cluster.Cluster{}, err
 	}
 	return c, c.Validate()
-}
-
-// defaultRouteIP is the first IPv4 address of the interface that holds the
-// default route.
-func defaultRouteIP() (netip.Addr, error) {
-	raw, err := os.ReadFile("/proc/net/route")
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("node IP: %w", err)
-	}
-	name, err := defaultRouteInterface(string(raw))
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	iface, err := net.InterfaceByName(name)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("node IP: %w", err)
-	}
-	addrs, err := iface.Addrs()
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("node IP: %w", err)
-	}
-	for _, a := range addrs {
-		if pfx, err := netip.ParsePrefix(a.String()); err == nil && pfx.Addr().Is4() {
-			return pfx.Addr(), nil
-		}
-	}
-	return netip.Addr{}, fmt.Errorf("node IP: %s has no IPv4 address", name)
-}
-
-// defaultRouteInterface reads /proc/net/route, whose default route has
-// destination and mask 00000000.
-func defaultRouteInterface(table string) (string, error) {
-	for i, line := range strings.Split(table, "\n") {
-		f := strings.Fields(line)
-		if i == 0 || len(f) < 8 {
-			continue
-		}
-		if f[1] == "00000000" && f[7] == "00000000" {
-			return f[0], nil
-		}
-	}
-	return "", errors.New("node IP: no IPv4 default route, so no interface to take the node IP from")
 }
 
 // logWriter logs each line written to it: the waits of the lab print their

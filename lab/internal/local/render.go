@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"path/filepath"
 	"text/template"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
 )
 
 // The config files are Go templates, so that each reads as the file it
@@ -50,21 +52,21 @@ type nodeView struct {
 	ClusterCIDR, KubeProxyKubeconfig string
 }
 
-func newNodeView(c Cluster, l layout, n Node) nodeView {
-	nl := l.node(n.Name)
+func newNodeView(c cluster.Cluster, l cluster.Layout, n cluster.Node) nodeView {
+	nl := l.Node(n.Name)
 	return nodeView{
 		Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), Gateway: n.GatewayIP().String(),
 		Bridge: n.Bridge, CgroupRoot: n.CgroupRoot, PodRoutes: podRoutes(c),
 
-		ContainerdRoot: nl.containerdRoot(), ContainerdState: nl.containerdState(),
-		ContainerdSocket: nl.containerdSocket(), RuncRoot: nl.runcRoot(),
-		CNIConfDir: nl.cniConfDir(), CNIIPAM: nl.cniIPAM(), RegistryHosts: l.registryHosts(), SandboxImage: PauseImage,
+		ContainerdRoot: nl.ContainerdRoot(), ContainerdState: nl.ContainerdState(),
+		ContainerdSocket: nl.ContainerdSocket(), RuncRoot: nl.RuncRoot(),
+		CNIConfDir: nl.CNIConfDir(), CNIIPAM: nl.CNIIPAM(), RegistryHosts: l.RegistryHosts(), SandboxImage: PauseImage,
 
-		ResolvConf: l.resolvConf(), PodLogs: nl.podLogs(), CAFile: filepath.Join(l.pki(), "ca.crt"),
-		ServingCert: filepath.Join(nl.pki(), "kubelet-serving.crt"), ServingKey: filepath.Join(nl.pki(), "kubelet-serving.key"),
+		ResolvConf: l.ResolvConf(), PodLogs: nl.PodLogs(), CAFile: filepath.Join(l.PKI(), "ca.crt"),
+		ServingCert: filepath.Join(nl.PKI(), "kubelet-serving.crt"), ServingKey: filepath.Join(nl.PKI(), "kubelet-serving.key"),
 		ClusterDNS: c.DNSIP.String(), ClusterDomain: c.Domain,
 
-		ClusterCIDR: c.PodCIDR.String(), KubeProxyKubeconfig: filepath.Join(l.pki(), "kube-proxy.kubeconfig"),
+		ClusterCIDR: c.PodCIDR.String(), KubeProxyKubeconfig: filepath.Join(l.PKI(), "kube-proxy.kubeconfig"),
 	}
 }
 
@@ -75,7 +77,7 @@ func newNodeView(c Cluster, l layout, n Node) nodeView {
 // node), the other nodes' pods, every node, and the outside client, which
 // they must answer when a Service keeps the client's address
 // (externalTrafficPolicy: Local).
-func podRoutes(c Cluster) []string {
+func podRoutes(c cluster.Cluster) []string {
 	routes := []string{c.ServiceCIDR.String(), c.LBCIDR.String(), c.PodCIDR.String(), c.Outside.IP.Masked().String()}
 	linked := len(c.Namespaced()) > 0
 	for _, n := range c.Nodes {
@@ -101,14 +103,14 @@ type nodeFile struct {
 
 // renderNode renders a node's containerd, CNI, kubelet and kube-proxy
 // configs.
-func renderNode(c Cluster, l layout, n Node) ([]nodeFile, error) {
+func renderNode(c cluster.Cluster, l cluster.Layout, n cluster.Node) ([]nodeFile, error) {
 	v := newNodeView(c, l, n)
-	nl := l.node(n.Name)
+	nl := l.Node(n.Name)
 	files := []struct{ tmpl, path string }{
-		{"containerd.toml.tmpl", nl.containerdConfig()},
-		{"cni.conflist.tmpl", filepath.Join(nl.cniConfDir(), "10-podpaths.conflist")},
-		{"kubelet.yaml.tmpl", nl.kubeletConfig()},
-		{"kube-proxy.yaml.tmpl", nl.kubeProxyConfig()},
+		{"containerd.toml.tmpl", nl.ContainerdConfig()},
+		{"cni.conflist.tmpl", filepath.Join(nl.CNIConfDir(), "10-podpaths.conflist")},
+		{"kubelet.yaml.tmpl", nl.KubeletConfig()},
+		{"kube-proxy.yaml.tmpl", nl.KubeProxyConfig()},
 	}
 	out := make([]nodeFile, 0, len(files))
 	for _, f := range files {
@@ -123,18 +125,18 @@ func renderNode(c Cluster, l layout, n Node) ([]nodeFile, error) {
 
 // renderShared renders the files every node reads: the pods' resolv.conf and
 // containerd's registry redirects.
-func renderShared(l layout) ([]nodeFile, error) {
+func renderShared(l cluster.Layout) ([]nodeFile, error) {
 	b, err := render("resolv.conf.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
-	files := []nodeFile{{path: l.resolvConf(), data: b}}
+	files := []nodeFile{{path: l.ResolvConf(), data: b}}
 	for _, r := range blockedRegistries {
 		b, err := render("hosts.toml.tmpl", r)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, nodeFile{path: filepath.Join(l.registryHosts(), r, "hosts.toml"), data: b})
+		files = append(files, nodeFile{path: filepath.Join(l.RegistryHosts(), r, "hosts.toml"), data: b})
 	}
 	return files, nil
 }
@@ -146,7 +148,7 @@ type coreDNSView struct {
 }
 
 // renderCoreDNS renders the CoreDNS manifests for the image of version.
-func renderCoreDNS(c Cluster, version string) ([]byte, error) {
+func renderCoreDNS(c cluster.Cluster, version string) ([]byte, error) {
 	return render("coredns.yaml.tmpl", coreDNSView{
 		Domain: c.Domain, Image: coreDNSImage(version), ClusterIP: c.DNSIP.String(), Port: coreDNSPort,
 	})

@@ -9,11 +9,14 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/cluster/clustertest"
 )
 
-func renderedNode(t *testing.T, c Cluster) map[string][]byte {
+func renderedNode(t *testing.T, c cluster.Cluster) map[string][]byte {
 	t.Helper()
-	files, err := renderNode(c, layout{dir: c.StateDir}, c.Nodes[0])
+	files, err := renderNode(c, cluster.Layout{Dir: c.StateDir}, c.Nodes[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +43,8 @@ func lookup(t *testing.T, doc map[string]any, keys ...string) any {
 
 func TestContainerdConfigCannotPullAndFitsThisMachine(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
 	var doc map[string]any
 	if err := toml.Unmarshal(renderedNode(t, c)["containerd.toml"], &doc); err != nil {
 		t.Fatalf("containerd.toml is not TOML: %v", err)
@@ -52,14 +55,14 @@ func TestContainerdConfigCannotPullAndFitsThisMachine(t *testing.T) {
 		keys []string
 		want any
 	}{
-		{[]string{"root"}, l.node("podpaths-a").containerdRoot()},
-		{[]string{"grpc", "address"}, l.node("podpaths-a").containerdSocket()},
+		{[]string{"root"}, l.Node("podpaths-a").ContainerdRoot()},
+		{[]string{"grpc", "address"}, l.Node("podpaths-a").ContainerdSocket()},
 		{append(slices.Clone(cri), "sandbox_image"), "localhost/podpaths/pause:3.10"},
 		{append(slices.Clone(cri), "restrict_oom_score_adj"), true},
-		{slices.Concat(cri, []string{"registry", "config_path"}), l.registryHosts()},
-		{slices.Concat(cri, []string{"cni", "conf_dir"}), l.node("podpaths-a").cniConfDir()},
+		{slices.Concat(cri, []string{"registry", "config_path"}), l.RegistryHosts()},
+		{slices.Concat(cri, []string{"cni", "conf_dir"}), l.Node("podpaths-a").CNIConfDir()},
 		{append(slices.Clone(runc), "SystemdCgroup"), false},
-		{append(slices.Clone(runc), "Root"), l.node("podpaths-a").runcRoot()},
+		{append(slices.Clone(runc), "Root"), l.Node("podpaths-a").RuncRoot()},
 	}
 	for _, ch := range checks {
 		if got := lookup(t, doc, ch.keys...); got != ch.want {
@@ -70,7 +73,7 @@ func TestContainerdConfigCannotPullAndFitsThisMachine(t *testing.T) {
 
 func TestRegistryHostsLeadNowhere(t *testing.T) {
 	t.Parallel()
-	files, err := renderShared(layout{dir: "/state"})
+	files, err := renderShared(cluster.Layout{Dir: "/state"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +98,8 @@ func TestRegistryHostsLeadNowhere(t *testing.T) {
 
 func TestKubeletConfig(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
 	var doc map[string]any
 	if err := yaml.UnmarshalStrict(renderedNode(t, c)["kubelet.yaml"], &doc); err != nil {
 		t.Fatalf("kubelet.yaml: %v", err)
@@ -109,12 +112,12 @@ func TestKubeletConfig(t *testing.T) {
 		{[]string{"cgroupDriver"}, "cgroupfs"},
 		{[]string{"failSwapOn"}, false},
 		{[]string{"failCgroupV1"}, false},
-		{[]string{"resolvConf"}, l.resolvConf()},
+		{[]string{"resolvConf"}, l.ResolvConf()},
 		{[]string{"clusterDomain"}, "cluster.local"},
 		{[]string{"imageGCHighThresholdPercent"}, float64(100)},
 		{[]string{"evictionHard", "nodefs.available"}, "0%"},
 		{[]string{"evictionHard", "imagefs.available"}, "0%"},
-		{[]string{"containerRuntimeEndpoint"}, "unix://" + l.node("podpaths-a").containerdSocket()},
+		{[]string{"containerRuntimeEndpoint"}, "unix://" + l.Node("podpaths-a").ContainerdSocket()},
 		{[]string{"address"}, "192.0.2.2"},
 		{[]string{"authentication", "anonymous", "enabled"}, false},
 		{[]string{"authorization", "mode"}, "Webhook"},
@@ -142,7 +145,7 @@ func TestKubeletConfig(t *testing.T) {
 
 func TestKubeProxyConfig(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
+	c := clustertest.New(t)
 	var doc map[string]any
 	if err := yaml.UnmarshalStrict(renderedNode(t, c)["kube-proxy.yaml"], &doc); err != nil {
 		t.Fatalf("kube-proxy.yaml: %v", err)
@@ -170,7 +173,7 @@ func TestKubeProxyConfig(t *testing.T) {
 
 func TestCNIConfigGivesPodsNoDefaultRoute(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
+	c := clustertest.New(t)
 	var doc struct {
 		Plugins []struct {
 			Type   string
@@ -208,7 +211,7 @@ func TestCNIConfigGivesPodsNoDefaultRoute(t *testing.T) {
 
 func TestCoreDNSNeverForwards(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
+	c := clustertest.New(t)
 	raw, err := renderCoreDNS(c, "v1.14.7")
 	if err != nil {
 		t.Fatal(err)
@@ -247,5 +250,44 @@ func TestCoreDNSNeverForwards(t *testing.T) {
 		if !kinds[k] {
 			t.Errorf("CoreDNS manifests lack a %s", k)
 		}
+	}
+}
+
+// TestPodRoutesReachTheNodeLinks: with node B, pods answer the host end of
+// its link (a NodePort call from the host), node A and the outside client.
+func TestPodRoutesReachTheNodeLinks(t *testing.T) {
+	t.Parallel()
+	c := clustertest.TwoNodes(t)
+	routes := podRoutes(c)
+	for _, want := range []string{"172.30.0.0/24", "192.0.2.2/32", "172.31.0.0/30"} {
+		if !slices.Contains(routes, want) {
+			t.Errorf("pod routes %v lack %s: pods answer the host end of node B's link, node A and the outside client", routes, want)
+		}
+	}
+	if slices.Contains(routes, "172.30.0.2/32") {
+		t.Errorf("pod routes %v repeat node B inside the node link range", routes)
+	}
+	if single := podRoutes(clustertest.New(t)); slices.Contains(single, "172.30.0.0/24") {
+		t.Errorf("a single node's pods get a route to the node links: %v", single)
+	}
+}
+
+func TestNodeBConfigs(t *testing.T) {
+	t.Parallel()
+	c := clustertest.TwoNodes(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	b := c.Nodes[1]
+	files, err := renderNode(c, l, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeletYAML := string(files[2].data)
+	for _, want := range []string{"cgroupRoot: /podpaths-b", "podLogsDir: " + l.Node("podpaths-b").PodLogs(), "address: 172.30.0.2"} {
+		if !strings.Contains(kubeletYAML, want) {
+			t.Errorf("node B's kubelet.yaml lacks %q", want)
+		}
+	}
+	if cni := string(files[1].data); !strings.Contains(cni, `"subnet": "10.244.1.0/24"`) || !strings.Contains(cni, l.Node("podpaths-b").CNIIPAM()) {
+		t.Errorf("node B's CNI config must hand out 10.244.1.0/24 from its own IPAM dir:\n%s", cni)
 	}
 }

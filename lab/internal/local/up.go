@@ -2,25 +2,27 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/podpaths/podpaths/lab/manifest"
-	"github.com/podpaths/podpaths/lab/rollout"
+	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/internal/local/build"
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/daemons"
+	"github.com/podpaths/podpaths/lab/internal/local/guards"
+	"github.com/podpaths/podpaths/lab/internal/local/host"
+	"github.com/podpaths/podpaths/lab/internal/local/nodes"
+	"github.com/podpaths/podpaths/lab/internal/local/pki"
+	"github.com/podpaths/podpaths/lab/kube"
 )
 
 // Timeouts of the start. Measured here: the node is Ready about 8 s after
@@ -45,10 +47,10 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ensurePackages(ctx, p.host, p.log); err != nil {
+	if err := build.EnsurePackages(ctx, p.host, p.log); err != nil {
 		return err
 	}
-	b, err := p.builder.ensureAll(ctx)
+	b, err := p.builder.EnsureAll(ctx)
 	if err != nil {
 		return err
 	}
@@ -56,22 +58,22 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err := os.MkdirAll(p.opts.StateDir, 0o755); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
-	plan := planNetwork(c)
-	if err := applyNetwork(ctx, p.host, plan); err != nil {
+	plan := guards.NewPlan(c)
+	if err := guards.Apply(ctx, p.host, plan); err != nil {
 		return err
 	}
-	if err := ensureOutside(ctx, p.host, c); err != nil {
+	if err := nodes.EnsureOutside(ctx, p.host, c); err != nil {
 		return err
 	}
 	for _, n := range c.Namespaced() {
-		if err := ensureNodeNamespace(ctx, p.host, c, n); err != nil {
+		if err := nodes.EnsureNamespace(ctx, p.host, c, n); err != nil {
 			return err
 		}
-		if err := ensureCgroupRoot(cgroupFS, n.CgroupRoot); err != nil {
+		if err := nodes.EnsureCgroupRoot(nodes.CgroupFS, n.CgroupRoot); err != nil {
 			return err
 		}
 	}
-	if err := applyLinkRoutes(ctx, p.host, plan); err != nil {
+	if err := guards.ApplyLinkRoutes(ctx, p.host, plan); err != nil {
 		return err
 	}
 	p.log.Info("network guards up", "services", c.ServiceCIDR, "loadbalancers", c.LBCIDR, "pods", c.PodCIDR,
@@ -89,10 +91,10 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err := p.removeExtraNodes(ctx, k, c, b); err != nil {
 		return err
 	}
-	if err := ensureNodeObjects(ctx, k.client, c); err != nil {
+	if err := ensureNodeObjects(ctx, k.Kube, c); err != nil {
 		return err
 	}
-	if err := recordSysctls(p.host, p.layout.sysctls()); err != nil {
+	if err := guards.RecordSysctls(p.host, p.layout.SysctlsFile()); err != nil {
 		return err
 	}
 	var names []string
@@ -102,7 +104,7 @@ func (p *Provider) Create(ctx context.Context) error {
 			return err
 		}
 		names = append(names, n.Name)
-		if err := waitNodesReady(ctx, k.client, []string{n.Name}, nodeReadyTimeout, p.opts.Progress); err != nil {
+		if err := waitNodesReady(ctx, k.Kube, []string{n.Name}, nodeReadyTimeout, p.opts.Progress); err != nil {
 			return err
 		}
 		// Measured per node: what node B adds to the start.
@@ -110,20 +112,20 @@ func (p *Provider) Create(ctx context.Context) error {
 	}
 	// kube-proxy put its jumps first in FORWARD and OUTPUT when it started;
 	// the guards go back on top, above everything that could accept.
-	if err := placeJumps(ctx, p.host, plan.jumps); err != nil {
+	if err := guards.PlaceJumps(ctx, p.host, plan); err != nil {
 		return err
 	}
 	if err := p.writeFacts(c); err != nil {
 		return err
 	}
 	p.log.Info("nodes ready", "nodes", strings.Join(names, ","), "seconds", seconds(p.now().Sub(start)),
-		"kubeconfig", p.layout.adminKubeconfig())
+		"kubeconfig", p.layout.AdminKubeconfig())
 	return nil
 }
 
 // writeConfigs writes the PKI and every config file.
-func (p *Provider) writeConfigs(c Cluster) error {
-	if err := ensurePKI(c, p.layout, p.now()); err != nil {
+func (p *Provider) writeConfigs(c cluster.Cluster) error {
+	if err := pki.Ensure(c, p.layout, p.now()); err != nil {
 		return err
 	}
 	files, err := renderShared(p.layout)
@@ -136,15 +138,15 @@ func (p *Provider) writeConfigs(c Cluster) error {
 			return err
 		}
 		files = append(files, nf...)
-		nl := p.layout.node(n.Name)
-		for _, d := range []string{nl.containerdRoot(), nl.containerdState(), nl.cniIPAM(), nl.kubelet(), nl.podLogs(), nl.runcRoot()} {
+		nl := p.layout.Node(n.Name)
+		for _, d := range []string{nl.ContainerdRoot(), nl.ContainerdState(), nl.CNIIPAM(), nl.Kubelet(), nl.PodLogs(), nl.RuncRoot()} {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return fmt.Errorf("node %s: %w", n.Name, err)
 			}
 		}
 	}
 	for _, f := range files {
-		if err := writeFile(f.path, f.data, 0o644); err != nil {
+		if err := host.WriteFile(f.path, f.data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -153,19 +155,19 @@ func (p *Provider) writeConfigs(c Cluster) error {
 
 // startControlPlane starts etcd, the API server, the controller manager and
 // the scheduler, and publishes the admin kubeconfig once the API answers.
-func (p *Provider) startControlPlane(ctx context.Context, c Cluster, b builds) error {
-	ds := controlPlane(c, p.layout, b)
+func (p *Provider) startControlPlane(ctx context.Context, c cluster.Cluster, b build.Outputs) error {
+	ds := daemons.ControlPlane(c, p.layout, b)
 	etcd, api, kcm, sched := ds[0], ds[1], ds[2], ds[3]
-	if err := p.ensureDaemon(ctx, etcd); err != nil {
+	if err := daemons.Ensure(ctx, p.log, etcd); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "etcd", daemonTimeout, 200*time.Millisecond, httpOK(probeClient(), etcdClientURL+"/health"), &etcd); err != nil {
+	if err := waitHealthy(ctx, &etcd, 200*time.Millisecond, daemons.EtcdClientURL+"/health"); err != nil {
 		return err
 	}
-	if err := p.ensureDaemon(ctx, api); err != nil {
+	if err := daemons.Ensure(ctx, p.log, api); err != nil {
 		return err
 	}
-	admin, err := os.ReadFile(filepath.Join(p.layout.pki(), "admin.kubeconfig"))
+	admin, err := os.ReadFile(filepath.Join(p.layout.PKI(), "admin.kubeconfig"))
 	if err != nil {
 		return fmt.Errorf("admin kubeconfig: %w", err)
 	}
@@ -173,52 +175,58 @@ func (p *Provider) startControlPlane(ctx context.Context, c Cluster, b builds) e
 	if err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "kube-apiserver", daemonTimeout, 250*time.Millisecond, ready, &api); err != nil {
+	if err := daemons.WaitFor(ctx, "kube-apiserver", daemonTimeout, 250*time.Millisecond, ready, &api); err != nil {
 		return err
 	}
 	// Published only now: a reader (the e2e suite waits for this file) finds
 	// an API server that answers.
-	if err := writeFile(p.layout.adminKubeconfig(), admin, 0o600); err != nil {
+	if err := host.WriteFile(p.layout.AdminKubeconfig(), admin, 0o600); err != nil {
 		return err
 	}
-	for _, d := range []daemon{kcm, sched} {
-		if err := p.ensureDaemon(ctx, d); err != nil {
+	for _, d := range []daemons.Daemon{kcm, sched} {
+		if err := daemons.Ensure(ctx, p.log, d); err != nil {
 			return err
 		}
 	}
-	if err := waitFor(ctx, "kube-controller-manager", daemonTimeout, 250*time.Millisecond, httpOK(probeClient(), kcmHealthURL), &kcm); err != nil {
+	if err := waitHealthy(ctx, &kcm, 250*time.Millisecond, daemons.ControllerManagerHealthURL); err != nil {
 		return err
 	}
-	return waitFor(ctx, "kube-scheduler", daemonTimeout, 250*time.Millisecond, httpOK(probeClient(), schedHealth), &sched)
+	return waitHealthy(ctx, &sched, 250*time.Millisecond, daemons.SchedulerHealthURL)
+}
+
+// waitHealthy waits, every interval, until d's health endpoint at url on
+// 127.0.0.1 answers 200, or d dies.
+func waitHealthy(ctx context.Context, d *daemons.Daemon, interval time.Duration, url string) error {
+	return daemons.WaitFor(ctx, d.String(), daemonTimeout, interval, daemons.HTTPOK(daemons.ProbeClient(), url), d)
 }
 
 // apiReady checks the API server's /readyz as the admin.
 func apiReady(kubeconfig []byte) (func(context.Context) error, error) {
-	k, err := newKube(kubeconfig)
+	k, err := kube.FromKubeconfig(kubeconfig)
 	if err != nil {
 		return nil, err
 	}
-	cfg := rest.CopyConfig(k.cfg)
+	cfg := rest.CopyConfig(k.Config)
 	cfg.Timeout = 3 * time.Second
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("API client: %w", err)
 	}
-	return httpOK(client, cfg.Host+"/readyz"), nil
+	return daemons.HTTPOK(client, cfg.Host+"/readyz"), nil
 }
 
 // startNode starts a node's containerd, kubelet and kube-proxy.
-func (p *Provider) startNode(ctx context.Context, n Node, b builds) error {
-	ds := nodeDaemons(p.layout, n, b)
+func (p *Provider) startNode(ctx context.Context, n cluster.Node, b build.Outputs) error {
+	ds := daemons.ForNode(p.layout, n, b)
 	containerd, kubelet, proxy := ds[0], ds[1], ds[2]
-	if err := p.ensureDaemon(ctx, containerd); err != nil {
+	if err := daemons.Ensure(ctx, p.log, containerd); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, containerd.String(), daemonTimeout, 100*time.Millisecond, socketUp(p.layout.node(n.Name).containerdSocket()), &containerd); err != nil {
+	if err := daemons.WaitFor(ctx, containerd.String(), daemonTimeout, 100*time.Millisecond, daemons.SocketUp(p.layout.Node(n.Name).ContainerdSocket()), &containerd); err != nil {
 		return err
 	}
-	for _, d := range []daemon{kubelet, proxy} {
-		if err := p.ensureDaemon(ctx, d); err != nil {
+	for _, d := range []daemons.Daemon{kubelet, proxy} {
+		if err := daemons.Ensure(ctx, p.log, d); err != nil {
 			return err
 		}
 	}
@@ -227,29 +235,29 @@ func (p *Provider) startNode(ctx context.Context, n Node, b builds) error {
 		// is what counts.
 		return nil
 	}
-	if err := waitFor(ctx, kubelet.String(), daemonTimeout, 250*time.Millisecond, httpOK(probeClient(), kubeletHealth), &kubelet); err != nil {
+	if err := waitHealthy(ctx, &kubelet, 250*time.Millisecond, daemons.KubeletHealthURL); err != nil {
 		return err
 	}
-	return waitFor(ctx, proxy.String(), daemonTimeout, 250*time.Millisecond, httpOK(probeClient(), proxyHealth), &proxy)
+	return waitHealthy(ctx, &proxy, 250*time.Millisecond, daemons.KubeProxyHealthURL)
 }
 
 // removeExtraNodes takes down the nodes that an earlier `up` started and
 // this one does not ask for (`up` with one node after one with two): their
 // processes, pods, namespace and cgroups, and their Node objects.
-func (p *Provider) removeExtraNodes(ctx context.Context, k kube, c Cluster, b builds) error {
-	all, err := NewCluster(c.Name, c.ControlPlane().IP, c.StateDir).WithNodes(MaxNodes)
+func (p *Provider) removeExtraNodes(ctx context.Context, k kube.Clients, c cluster.Cluster, b build.Outputs) error {
+	all, err := cluster.New(c.Name, c.ControlPlane().IP, c.StateDir).WithNodes(cluster.MaxNodes)
 	if err != nil {
 		return err
 	}
 	for _, n := range all.Nodes[len(c.Nodes):] {
-		if !p.host.mounted(n.NetNS) && !daemonRunning(nodeDaemons(p.layout, n, b)[1]) {
+		if !p.host.Mounted(n.NetNS) && !daemons.Running(daemons.ForNode(p.layout, n, b)[1]) {
 			continue
 		}
 		p.log.Info("removing a node this up does not ask for", "node", n.Name)
 		errs := p.stopNode(ctx, n, b)
-		errs = append(errs, p.cleanNode(ctx, n, b), removeNodeNamespace(ctx, p.host, n), removeCgroupRoot(cgroupFS, n.CgroupRoot),
-			unmountUnder(p.layout.node(n.Name).dir))
-		if err := k.client.CoreV1().Nodes().Delete(ctx, n.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		errs = append(errs, p.cleanNode(ctx, n, b), nodes.RemoveNamespace(ctx, p.host, n), nodes.RemoveCgroupRoot(nodes.CgroupFS, n.CgroupRoot),
+			host.UnmountUnder(p.layout.Node(n.Name).Dir))
+		if err := k.Kube.CoreV1().Nodes().Delete(ctx, n.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete node %s: %w", n.Name, err))
 		}
 		if err := errors.Join(errs...); err != nil {
@@ -259,187 +267,13 @@ func (p *Provider) removeExtraNodes(ctx context.Context, k kube, c Cluster, b bu
 	return nil
 }
 
-func (p *Provider) adminKube() (kube, error) {
-	raw, err := os.ReadFile(p.layout.adminKubeconfig())
-	if err != nil {
-		return kube{}, fmt.Errorf("admin kubeconfig: %w", err)
-	}
-	return newKube(raw)
-}
-
 // writeFacts writes cluster.json for the e2e suite.
-func (p *Provider) writeFacts(c Cluster) error {
-	b, err := MarshalFacts(c.Facts(p.layout.adminKubeconfig()))
+func (p *Provider) writeFacts(c cluster.Cluster) error {
+	b, err := facts.Marshal(c.Facts(p.layout.AdminKubeconfig()))
 	if err != nil {
 		return err
 	}
-	return writeFile(p.layout.facts(), b, 0o644)
-}
-
-func (p *Provider) facts() (Facts, error) {
-	var f Facts
-	raw, err := os.ReadFile(p.layout.facts())
-	if err != nil {
-		return f, err
-	}
-	return f, json.Unmarshal(raw, &f)
-}
-
-// LoadImages imports the image archives into every node's containerd, then
-// starts CoreDNS, whose image is one of them: the cluster's DNS can only
-// start once its image is there. An archive already imported unchanged into
-// a node is skipped.
-func (p *Provider) LoadImages(ctx context.Context, archives []string) error {
-	c, err := p.cluster()
-	if err != nil {
-		return err
-	}
-	// One node's import does not wait for another's: each containerd
-	// unpacks into its own store.
-	errs := make([]error, len(c.Nodes))
-	var wg sync.WaitGroup
-	for i, n := range c.Nodes {
-		wg.Go(func() { errs[i] = p.importImages(ctx, n, archives) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return p.startCoreDNS(ctx, c)
-}
-
-func (p *Provider) importImages(ctx context.Context, n Node, archives []string) error {
-	nl := p.layout.node(n.Name)
-	markers := filepath.Join(nl.dir, "imported")
-	if err := os.MkdirAll(markers, 0o755); err != nil {
-		return err
-	}
-	sort.Strings(archives)
-	for _, a := range archives {
-		fi, err := os.Stat(a)
-		if err != nil {
-			return fmt.Errorf("image archive: %w", err)
-		}
-		// hack/images.sh rewrites an archive only when its image changed.
-		id := fmt.Sprintf("%s %d %d\n", a, fi.Size(), fi.ModTime().UnixNano())
-		marker := filepath.Join(markers, filepath.Base(a)+".imported")
-		if old, err := os.ReadFile(marker); err == nil && string(old) == id {
-			continue
-		}
-		p.log.Info("importing image archive", "node", n.Name, "archive", filepath.Base(a))
-		args := []string{"--address", nl.containerdSocket(), "--namespace", "k8s.io", "images", "import", a}
-		if _, err := p.host.run(ctx, nil, "ctr", args...); err != nil {
-			return fmt.Errorf("import %s into %s: %w", filepath.Base(a), n.Name, err)
-		}
-		if err := os.WriteFile(marker, []byte(id), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// startCoreDNS applies CoreDNS and waits for it.
-func (p *Provider) startCoreDNS(ctx context.Context, c Cluster) error {
-	version, _, _, _, err := p.builder.lookup(mustComponent("coredns"))
-	if err != nil {
-		return err
-	}
-	raw, err := renderCoreDNS(c, version)
-	if err != nil {
-		return err
-	}
-	objs, err := decodeYAML(raw)
-	if err != nil {
-		return fmt.Errorf("coredns manifests: %w", err)
-	}
-	k, err := p.adminKube()
-	if err != nil {
-		return err
-	}
-	if err := k.apply(ctx, objs); err != nil {
-		return err
-	}
-	waitCtx, cancel := context.WithTimeout(ctx, coreDNSTimeout)
-	defer cancel()
-	if err := rollout.Wait(waitCtx, k.client, "kube-system", false, 500*time.Millisecond, p.opts.Progress); err != nil {
-		return fmt.Errorf("CoreDNS: %w", err)
-	}
-	return nil
-}
-
-// StartLoadBalancer applies MetalLB's CRDs and deploy/local-lb's address
-// pool, and starts MetalLB's controller. It always reports true: the
-// controller is part of the cluster.
-func (p *Provider) StartLoadBalancer(ctx context.Context) (bool, error) {
-	c, err := p.cluster()
-	if err != nil {
-		return false, err
-	}
-	b, err := p.builder.ensureAll(ctx)
-	if err != nil {
-		return false, err
-	}
-	k, err := p.adminKube()
-	if err != nil {
-		return false, err
-	}
-	crds, err := filepath.Glob(filepath.Join(b.dirs["metallb"], "crds", "*.yaml"))
-	if err != nil || len(crds) == 0 {
-		return false, fmt.Errorf("MetalLB CRDs missing in %s", b.dirs["metallb"])
-	}
-	var names []string
-	for _, f := range crds {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			return false, err
-		}
-		objs, err := decodeYAML(raw)
-		if err != nil {
-			return false, fmt.Errorf("%s: %w", f, err)
-		}
-		for _, o := range objs {
-			names = append(names, o.GetName())
-		}
-		if err := k.apply(ctx, objs); err != nil {
-			return false, err
-		}
-	}
-	if err := k.waitEstablished(ctx, names, crdTimeout); err != nil {
-		return false, err
-	}
-	pool, err := manifest.Render(filesys.MakeFsOnDisk(), filepath.Join(p.opts.Root, "deploy", "local-lb"))
-	if err != nil {
-		return false, err
-	}
-	if err := k.apply(ctx, pool); err != nil {
-		return false, err
-	}
-	d := metalLBController(p.layout, b)
-	if err := p.ensureDaemon(ctx, d); err != nil {
-		return false, err
-	}
-	metrics := "http://127.0.0.1:" + strconv.Itoa(metallbPort) + "/metrics"
-	if err := waitFor(ctx, d.String(), daemonTimeout, 250*time.Millisecond, httpOK(&http.Client{Timeout: 3 * time.Second}, metrics), &d); err != nil {
-		return false, err
-	}
-	// The Docker engine that hack/images.sh may have started since Create put
-	// its jumps first; the guards go back on top.
-	if err := placeJumps(ctx, p.host, planNetwork(c).jumps); err != nil {
-		return false, err
-	}
-	p.log.Info("LoadBalancer controller up", "pool", "deploy/local-lb", "range", c.LBCIDR)
-	return true, nil
-}
-
-// mustComponent returns the component named name, one of the constants in
-// components.
-func mustComponent(name string) component {
-	for _, c := range components {
-		if c.name == name {
-			return c
-		}
-	}
-	panic("no component " + name)
+	return host.WriteFile(p.layout.FactsFile(), b, 0o644)
 }
 
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }

@@ -1,4 +1,4 @@
-package local
+package daemons
 
 import (
 	"os"
@@ -6,21 +6,28 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/cluster/clustertest"
 )
 
-func testBuilds() builds {
-	b := builds{bins: map[string]string{}}
-	for _, c := range components {
-		for _, bin := range c.binaries {
-			b.bins[bin.name] = "/cache/" + c.name + "/bin/" + bin.name
-		}
+// testPrograms maps each program to its component: a build puts it under
+// /cache/<component>/bin.
+type testPrograms map[string]string
+
+func (p testPrograms) Bin(name string) string { return "/cache/" + p[name] + "/bin/" + name }
+
+func testBuilds() testPrograms {
+	return testPrograms{
+		"kube-apiserver": "kubernetes", "kube-controller-manager": "kubernetes", "kube-scheduler": "kubernetes",
+		"kubelet": "kubernetes", "kube-proxy": "kubernetes", "kubectl": "kubernetes",
+		"etcd": "etcd", "coredns": "coredns", "metallb-controller": "metallb", "crictl": "crictl",
 	}
-	return b
 }
 
-func daemonNamed(t *testing.T, ds []daemon, name string) daemon {
+func daemonNamed(t *testing.T, ds []Daemon, name string) Daemon {
 	t.Helper()
-	i := slices.IndexFunc(ds, func(d daemon) bool { return d.name == name })
+	i := slices.IndexFunc(ds, func(d Daemon) bool { return d.name == name })
 	if i < 0 {
 		t.Fatalf("no daemon %s", name)
 	}
@@ -29,9 +36,9 @@ func daemonNamed(t *testing.T, ds []daemon, name string) daemon {
 
 func TestControlPlaneFlags(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
-	ds := controlPlane(c, l, testBuilds())
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	ds := ControlPlane(c, l, testBuilds())
 	if names := []string{ds[0].name, ds[1].name, ds[2].name, ds[3].name}; !slices.Equal(names, []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}) {
 		t.Errorf("start order %v", names)
 	}
@@ -39,7 +46,7 @@ func TestControlPlaneFlags(t *testing.T) {
 	for _, want := range []string{
 		"--service-cluster-ip-range=10.96.0.0/16", "--bind-address=192.0.2.2", "--advertise-address=192.0.2.2",
 		"--enable-admission-plugins=NodeRestriction,PodSecurity", "--authorization-mode=Node,RBAC",
-		"--kubelet-certificate-authority=" + filepath.Join(l.pki(), "ca.crt"), "--etcd-servers=http://127.0.0.1:2379",
+		"--kubelet-certificate-authority=" + filepath.Join(l.PKI(), "ca.crt"), "--etcd-servers=http://127.0.0.1:2379",
 		"--service-node-port-range=30000-32767",
 	} {
 		if !strings.Contains(api, want) {
@@ -60,26 +67,26 @@ func TestControlPlaneFlags(t *testing.T) {
 
 func TestNodeDaemons(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
-	ds := nodeDaemons(l, c.Nodes[0], testBuilds())
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	ds := ForNode(l, c.Nodes[0], testBuilds())
 	containerd := daemonNamed(t, ds, "containerd")
 	cmd := containerd.command()
 	if cmd[0] != "-i" || !slices.Contains(cmd, "HTTPS_PROXY=http://127.0.0.1:1") || slices.Contains(cmd, "nsenter") {
 		t.Errorf("containerd command %q: want a clean environment with the dead-end proxy, in the host namespace", cmd)
 	}
 	kubelet := strings.Join(daemonNamed(t, ds, "kubelet").command(), " ")
-	for _, want := range []string{"--node-ip=192.0.2.2", "--hostname-override=podpaths-a", "--root-dir=" + l.node("podpaths-a").kubelet()} {
+	for _, want := range []string{"--node-ip=192.0.2.2", "--hostname-override=podpaths-a", "--root-dir=" + l.Node("podpaths-a").Kubelet()} {
 		if !strings.Contains(kubelet, want) {
 			t.Errorf("kubelet command lacks %s: %s", want, kubelet)
 		}
 	}
-	if !strings.HasPrefix(daemonNamed(t, ds, "kube-proxy").logFile, l.node("podpaths-a").logs()) {
+	if !strings.HasPrefix(daemonNamed(t, ds, "kube-proxy").logFile, l.Node("podpaths-a").Logs()) {
 		t.Error("kube-proxy logs outside its node's directory")
 	}
 
 	c.Nodes[0].NetNS = "/state/b.netns"
-	in := strings.Join(nodeDaemons(l, c.Nodes[0], testBuilds())[1].command(), " ")
+	in := strings.Join(ForNode(l, c.Nodes[0], testBuilds())[1].command(), " ")
 	if !strings.Contains(in, "nsenter --net=/state/b.netns /cache/kubernetes/bin/kubelet") {
 		t.Errorf("a node in its own namespace: kubelet command %s", in)
 	}
@@ -87,9 +94,9 @@ func TestNodeDaemons(t *testing.T) {
 
 func TestMetalLBControllerHasNoWebhooksAndNoSpeaker(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
-	d := metalLBController(l, testBuilds())
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	d := MetalLBController(l, testBuilds())
 	args := strings.Join(d.args, " ")
 	if !strings.Contains(args, "--webhook-mode=disabled") || !strings.Contains(args, "--namespace=metallb-system") {
 		t.Errorf("metallb-controller args %s", args)
@@ -99,7 +106,7 @@ func TestMetalLBControllerHasNoWebhooksAndNoSpeaker(t *testing.T) {
 			t.Errorf("the speaker is started: %s", d.bin)
 		}
 	}
-	if !slices.Contains(d.env, "KUBECONFIG="+filepath.Join(l.pki(), "admin.kubeconfig")) {
+	if !slices.Contains(d.env, "KUBECONFIG="+filepath.Join(l.PKI(), "admin.kubeconfig")) {
 		t.Errorf("metallb-controller env %v", d.env)
 	}
 }
@@ -111,7 +118,7 @@ func TestSpecHashFollowsConfigContent(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("a: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := daemon{name: "kubelet", bin: "/bin/kubelet", args: []string{"--config=" + cfg}, configs: []string{cfg}}
+	d := Daemon{name: "kubelet", bin: "/bin/kubelet", args: []string{"--config=" + cfg}, configs: []string{cfg}}
 	first, err := d.specHash()
 	if err != nil {
 		t.Fatal(err)
@@ -135,11 +142,25 @@ func TestSpecHashFollowsConfigContent(t *testing.T) {
 	}
 }
 
-func TestMissingPackages(t *testing.T) {
+func TestNodeBDaemonsRunInItsNamespace(t *testing.T) {
 	t.Parallel()
-	out := "containerd installed\ncontainernetworking-plugins not-installed\niproute2 installed\nrunc config-files\n"
-	got := missingPackages(out, []string{"containerd", "runc", "containernetworking-plugins", "conntrack", "iproute2"})
-	if want := []string{"runc", "containernetworking-plugins", "conntrack"}; !slices.Equal(got, want) {
-		t.Errorf("missingPackages: got %v, want %v", got, want)
+	c := clustertest.TwoNodes(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	b := c.Nodes[1]
+	for _, d := range ForNode(l, b, testBuilds()) {
+		cmd := d.command()
+		i := slices.Index(cmd, "nsenter")
+		if i < 0 || cmd[i+1] != "--net="+b.NetNS || slices.Contains(cmd, "netns") {
+			t.Errorf("%s: %q; want nsenter --net=%s", d, cmd, b.NetNS)
+		}
+		if !strings.HasPrefix(d.pidFile, l.Node(b.Name).Dir) {
+			t.Errorf("%s keeps its pid file outside node B's directory: %s", d, d.pidFile)
+		}
+	}
+	kubelet := strings.Join(ForNode(l, b, testBuilds())[1].command(), " ")
+	for _, want := range []string{"--node-ip=172.30.0.2", "--hostname-override=podpaths-b", "--root-dir=" + l.Node("podpaths-b").Kubelet()} {
+		if !strings.Contains(kubelet, want) {
+			t.Errorf("node B's kubelet lacks %s: %s", want, kubelet)
+		}
 	}
 }

@@ -1,4 +1,11 @@
-package local
+// Package daemons runs the cluster's long-running programs the way
+// hack/local-up-cluster.sh in Kubernetes does: host processes, each with its
+// own log file and pid file, started in order and waited for. It derives
+// every daemon's command line from the cluster (ControlPlane, ForNode,
+// MetalLBController), starts one unless it already runs with the same
+// command and configs (Ensure), so a second `up` is quick, and stops it by
+// its recorded pid (Stop).
+package daemons
 
 import (
 	"bytes"
@@ -10,12 +17,13 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
 )
 
-// daemon is one long-running process of the cluster, started the way
-// hack/local-up-cluster.sh in Kubernetes does: a host process with its own
-// log file and pid file.
-type daemon struct {
+// Daemon is one long-running process of the cluster: a host process with
+// its own log file and pid file.
+type Daemon struct {
 	// name is the program's role: etcd, kube-apiserver, kubelet, ...
 	name string
 	// node is "" for the control plane and MetalLB, else the node's name.
@@ -44,7 +52,7 @@ const daemonPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 // command is the argv proc.Start runs: env(1) with a clean environment,
 // then nsenter for a node in its own namespace, then the program. Each
 // execs the next, so the recorded pid ends up being the program's.
-func (d daemon) command() []string {
+func (d Daemon) command() []string {
 	cmd := append([]string{"-i", daemonPath}, d.env...)
 	if d.netns != "" {
 		cmd = append(cmd, "nsenter", "--net="+d.netns)
@@ -56,7 +64,7 @@ func (d daemon) command() []string {
 // specHash identifies what a running daemon was started with: its command
 // and the content of its config files. `up` restarts a daemon whose spec
 // changed and leaves the others running.
-func (d daemon) specHash() (string, error) {
+func (d Daemon) specHash() (string, error) {
 	var in bytes.Buffer
 	fmt.Fprintf(&in, "%q\n", d.command())
 	for _, f := range d.configs {
@@ -71,50 +79,64 @@ func (d daemon) specHash() (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-func (d daemon) specFile() string { return d.pidFile + ".spec" }
+func (d Daemon) specFile() string { return d.pidFile + ".spec" }
 
 // String names the daemon in logs: kubelet@podpaths-a.
-func (d daemon) String() string {
+func (d Daemon) String() string {
 	if d.node == "" {
 		return d.name
 	}
 	return d.name + "@" + d.node
 }
 
-// Well-known local ports of the control plane.
+// Well-known local ports of the control plane, and the health endpoints
+// `up` waits on.
 const (
-	etcdClientURL = "http://127.0.0.1:2379"
+	// EtcdClientURL is where the API server reaches etcd; etcd's health is
+	// at /health below it.
+	EtcdClientURL = "http://127.0.0.1:2379"
 	etcdPeerURL   = "http://127.0.0.1:2380"
 	etcdMetricURL = "http://127.0.0.1:2381"
-	kcmHealthURL  = "https://127.0.0.1:10257/healthz"
-	schedHealth   = "https://127.0.0.1:10259/healthz"
-	kubeletHealth = "http://127.0.0.1:10248/healthz"
-	proxyHealth   = "http://127.0.0.1:10256/healthz"
-	metallbPort   = 7472
-	metallbNS     = "metallb-system"
+	// ControllerManagerHealthURL and SchedulerHealthURL are served with
+	// certificates the components make themselves (see ProbeClient).
+	ControllerManagerHealthURL = "https://127.0.0.1:10257/healthz"
+	SchedulerHealthURL         = "https://127.0.0.1:10259/healthz"
+	// KubeletHealthURL and KubeProxyHealthURL are on the node's own
+	// loopback: the host's for node A.
+	KubeletHealthURL   = "http://127.0.0.1:10248/healthz"
+	KubeProxyHealthURL = "http://127.0.0.1:10256/healthz"
+	// MetalLBPort is where MetalLB's controller serves its metrics, which
+	// `up` waits for.
+	MetalLBPort = 7472
+	metallbNS   = "metallb-system"
 )
 
-func controlDaemon(l layout, name, bin string, args ...string) daemon {
-	return daemon{name: name, bin: bin, args: args, grace: 10 * time.Second,
-		logFile: filepath.Join(l.logs(), name+".log"), pidFile: filepath.Join(l.run(), name+".pid")}
+// Programs says where each built program is; build.Outputs does.
+type Programs interface {
+	Bin(name string) string
 }
 
-// controlPlane are etcd, the API server, the controller manager and the
+func controlDaemon(l cluster.Layout, name, bin string, args ...string) Daemon {
+	return Daemon{name: name, bin: bin, args: args, grace: 10 * time.Second,
+		logFile: filepath.Join(l.Logs(), name+".log"), pidFile: filepath.Join(l.Run(), name+".pid")}
+}
+
+// ControlPlane are etcd, the API server, the controller manager and the
 // scheduler, in start order.
-func controlPlane(c Cluster, l layout, b builds) []daemon {
+func ControlPlane(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
 	cp := c.ControlPlane()
-	pki := func(f string) string { return filepath.Join(l.pki(), f) }
-	etcd := controlDaemon(l, "etcd", b.bin("etcd"),
-		"--name="+cp.Name, "--data-dir="+l.etcd(),
-		"--listen-client-urls="+etcdClientURL, "--advertise-client-urls="+etcdClientURL,
+	pki := func(f string) string { return filepath.Join(l.PKI(), f) }
+	etcd := controlDaemon(l, "etcd", b.Bin("etcd"),
+		"--name="+cp.Name, "--data-dir="+l.Etcd(),
+		"--listen-client-urls="+EtcdClientURL, "--advertise-client-urls="+EtcdClientURL,
 		"--listen-peer-urls="+etcdPeerURL, "--initial-advertise-peer-urls="+etcdPeerURL,
 		"--initial-cluster="+cp.Name+"="+etcdPeerURL, "--listen-metrics-urls="+etcdMetricURL,
 		// The data is thrown away at `down`; not waiting for the disk on
 		// every write makes the API server much faster on a small VM.
 		"--unsafe-no-fsync=true",
 	)
-	api := controlDaemon(l, "kube-apiserver", b.bin("kube-apiserver"),
-		"--etcd-servers="+etcdClientURL,
+	api := controlDaemon(l, "kube-apiserver", b.Bin("kube-apiserver"),
+		"--etcd-servers="+EtcdClientURL,
 		"--bind-address="+cp.IP.String(), "--advertise-address="+cp.IP.String(),
 		"--secure-port="+strconv.Itoa(c.APIServerPort),
 		"--tls-cert-file="+pki("apiserver.crt"), "--tls-private-key-file="+pki("apiserver.key"),
@@ -135,7 +157,7 @@ func controlPlane(c Cluster, l layout, b builds) []daemon {
 		"--profiling=false",
 	)
 	api.grace = 5 * time.Second
-	kcm := controlDaemon(l, "kube-controller-manager", b.bin("kube-controller-manager"),
+	kcm := controlDaemon(l, "kube-controller-manager", b.Bin("kube-controller-manager"),
 		"--kubeconfig="+pki("controller-manager.kubeconfig"),
 		"--authentication-kubeconfig="+pki("controller-manager.kubeconfig"),
 		"--authorization-kubeconfig="+pki("controller-manager.kubeconfig"),
@@ -146,62 +168,61 @@ func controlPlane(c Cluster, l layout, b builds) []daemon {
 		"--service-cluster-ip-range="+c.ServiceCIDR.String(),
 		"--profiling=false",
 	)
-	sched := controlDaemon(l, "kube-scheduler", b.bin("kube-scheduler"),
+	sched := controlDaemon(l, "kube-scheduler", b.Bin("kube-scheduler"),
 		"--kubeconfig="+pki("scheduler.kubeconfig"),
 		"--authentication-kubeconfig="+pki("scheduler.kubeconfig"),
 		"--authorization-kubeconfig="+pki("scheduler.kubeconfig"),
 		"--bind-address=127.0.0.1", "--leader-elect=false", "--profiling=false",
 	)
-	return []daemon{etcd, api, kcm, sched}
+	return []Daemon{etcd, api, kcm, sched}
 }
 
-// nodeDaemons are a node's containerd, kubelet and kube-proxy, in start
-// order.
-func nodeDaemons(l layout, n Node, b builds) []daemon {
-	nl := l.node(n.Name)
-	nodeDaemon := func(name, bin string, args ...string) daemon {
-		return daemon{name: name, node: n.Name, bin: bin, args: args, netns: n.NetNS, grace: 10 * time.Second,
-			logFile: filepath.Join(nl.logs(), name+".log"), pidFile: filepath.Join(nl.run(), name+".pid")}
+// ForNode are a node's containerd, kubelet and kube-proxy, in start order.
+func ForNode(l cluster.Layout, n cluster.Node, b Programs) []Daemon {
+	nl := l.Node(n.Name)
+	nodeDaemon := func(name, bin string, args ...string) Daemon {
+		return Daemon{name: name, node: n.Name, bin: bin, args: args, netns: n.NetNS, grace: 10 * time.Second,
+			logFile: filepath.Join(nl.Logs(), name+".log"), pidFile: filepath.Join(nl.Run(), name+".pid")}
 	}
-	containerd := nodeDaemon("containerd", "/usr/bin/containerd", "--config="+nl.containerdConfig())
+	containerd := nodeDaemon("containerd", "/usr/bin/containerd", "--config="+nl.ContainerdConfig())
 	// Belt and braces for "nothing can be pulled": a registry that the
 	// hosts.toml files do not name would be reached through this proxy, and
 	// nothing listens on 127.0.0.1:1. Go's HTTP client never proxies
 	// localhost, so localhost/ images still resolve locally.
 	containerd.env = []string{"HTTPS_PROXY=http://127.0.0.1:1", "HTTP_PROXY=http://127.0.0.1:1", "NO_PROXY="}
-	containerd.configs = []string{nl.containerdConfig(), filepath.Join(nl.cniConfDir(), "10-podpaths.conflist")}
+	containerd.configs = []string{nl.ContainerdConfig(), filepath.Join(nl.CNIConfDir(), "10-podpaths.conflist")}
 
-	kubelet := nodeDaemon("kubelet", b.bin("kubelet"),
-		"--config="+nl.kubeletConfig(),
-		"--kubeconfig="+filepath.Join(nl.pki(), "kubelet.kubeconfig"),
-		"--root-dir="+nl.kubelet(),
+	kubelet := nodeDaemon("kubelet", b.Bin("kubelet"),
+		"--config="+nl.KubeletConfig(),
+		"--kubeconfig="+filepath.Join(nl.PKI(), "kubelet.kubeconfig"),
+		"--root-dir="+nl.Kubelet(),
 		"--node-ip="+n.IP.String(),
 		"--hostname-override="+n.Name,
 	)
-	kubelet.configs = []string{nl.kubeletConfig()}
+	kubelet.configs = []string{nl.KubeletConfig()}
 
-	proxy := nodeDaemon("kube-proxy", b.bin("kube-proxy"), "--config="+nl.kubeProxyConfig())
-	proxy.configs = []string{nl.kubeProxyConfig()}
-	return []daemon{containerd, kubelet, proxy}
+	proxy := nodeDaemon("kube-proxy", b.Bin("kube-proxy"), "--config="+nl.KubeProxyConfig())
+	proxy.configs = []string{nl.KubeProxyConfig()}
+	return []Daemon{containerd, kubelet, proxy}
 }
 
-// metalLBController assigns LoadBalancer addresses from deploy/local-lb's
+// MetalLBController assigns LoadBalancer addresses from deploy/local-lb's
 // pool. It runs as a host process, without its webhooks (which would need a
 // Service and certificates in the cluster), and without the speaker.
-func metalLBController(l layout, b builds) daemon {
-	d := controlDaemon(l, "metallb-controller", b.bin("metallb-controller"),
+func MetalLBController(l cluster.Layout, b Programs) Daemon {
+	d := controlDaemon(l, "metallb-controller", b.Bin("metallb-controller"),
 		"--namespace="+metallbNS, "--webhook-mode=disabled", "--disable-cert-rotation",
-		"--port="+strconv.Itoa(metallbPort), "--log-level=info")
-	d.env = []string{"KUBECONFIG=" + filepath.Join(l.pki(), "admin.kubeconfig")}
+		"--port="+strconv.Itoa(MetalLBPort), "--log-level=info")
+	d.env = []string{"KUBECONFIG=" + filepath.Join(l.PKI(), "admin.kubeconfig")}
 	return d
 }
 
 // allDaemons lists every daemon of the cluster in start order; `down` stops
 // them in the reverse.
-func allDaemons(c Cluster, l layout, b builds) []daemon {
-	ds := slices.Clone(controlPlane(c, l, b))
+func allDaemons(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
+	ds := slices.Clone(ControlPlane(c, l, b))
 	for _, n := range c.Nodes {
-		ds = append(ds, nodeDaemons(l, n, b)...)
+		ds = append(ds, ForNode(l, n, b)...)
 	}
-	return append(ds, metalLBController(l, b))
+	return append(ds, MetalLBController(l, b))
 }

@@ -1,4 +1,4 @@
-package local
+package pki
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/cluster/clustertest"
 )
 
 func readCert(t *testing.T, path string) *x509.Certificate {
@@ -36,18 +39,18 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 // to the CA, for its use, and (for servers) for the names clients dial.
 func TestPKIVerifies(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
 	now := time.Now()
-	if err := ensurePKI(c, l, now); err != nil {
+	if err := Ensure(c, l, now); err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
-	roots.AddCert(readCert(t, filepath.Join(l.pki(), "ca.crt")))
+	roots.AddCert(readCert(t, filepath.Join(l.PKI(), "ca.crt")))
 
 	servers := map[string][]string{
-		filepath.Join(l.pki(), "apiserver.crt"):                          {"10.96.0.1", "192.0.2.2", "127.0.0.1", "kubernetes.default.svc.cluster.local", "kubernetes", "localhost"},
-		filepath.Join(l.node("podpaths-a").pki(), "kubelet-serving.crt"): {"192.0.2.2", "podpaths-a"},
+		filepath.Join(l.PKI(), "apiserver.crt"):                          {"10.96.0.1", "192.0.2.2", "127.0.0.1", "kubernetes.default.svc.cluster.local", "kubernetes", "localhost"},
+		filepath.Join(l.Node("podpaths-a").PKI(), "kubelet-serving.crt"): {"192.0.2.2", "podpaths-a"},
 	}
 	for file, names := range servers {
 		cert := readCert(t, file)
@@ -75,7 +78,7 @@ func TestPKIVerifies(t *testing.T) {
 		"apiserver-kubelet-client": {"kube-apiserver-kubelet-client", []string{"system:masters"}},
 	}
 	for name, want := range clients {
-		cert := readCert(t, filepath.Join(l.pki(), name+".crt"))
+		cert := readCert(t, filepath.Join(l.PKI(), name+".crt"))
 		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -84,29 +87,29 @@ func TestPKIVerifies(t *testing.T) {
 			t.Errorf("%s: subject CN=%q O=%q, want CN=%q O=%q", name, cert.Subject.CommonName, cert.Subject.Organization, want.cn, want.orgs)
 		}
 	}
-	kubelet := readCert(t, filepath.Join(l.node("podpaths-a").pki(), "kubelet.crt"))
+	kubelet := readCert(t, filepath.Join(l.Node("podpaths-a").PKI(), "kubelet.crt"))
 	if kubelet.Subject.CommonName != "system:node:podpaths-a" || !slices.Equal(kubelet.Subject.Organization, []string{"system:nodes"}) {
 		t.Errorf("kubelet client: CN=%q O=%q, want system:node:podpaths-a in system:nodes (the Node authorizer needs both)",
 			kubelet.Subject.CommonName, kubelet.Subject.Organization)
 	}
-	if fi, err := os.Stat(filepath.Join(l.pki(), "ca.key")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(l.PKI(), "ca.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("ca.key: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 }
 
 func TestKubeconfigsNameTheAPIServerAndIdentity(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
-	if err := ensurePKI(c, l, time.Now()); err != nil {
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	if err := Ensure(c, l, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		filepath.Join(l.pki(), "admin.kubeconfig"):                      "podpaths-admin",
-		filepath.Join(l.pki(), "scheduler.kubeconfig"):                  "system:kube-scheduler",
-		filepath.Join(l.node("podpaths-a").pki(), "kubelet.kubeconfig"): "system:node:podpaths-a",
-		filepath.Join(l.pki(), "controller-manager.kubeconfig"):         "system:kube-controller-manager",
-		filepath.Join(l.pki(), "kube-proxy.kubeconfig"):                 "system:kube-proxy",
+		filepath.Join(l.PKI(), "admin.kubeconfig"):                      "podpaths-admin",
+		filepath.Join(l.PKI(), "scheduler.kubeconfig"):                  "system:kube-scheduler",
+		filepath.Join(l.Node("podpaths-a").PKI(), "kubelet.kubeconfig"): "system:node:podpaths-a",
+		filepath.Join(l.PKI(), "controller-manager.kubeconfig"):         "system:kube-controller-manager",
+		filepath.Join(l.PKI(), "kube-proxy.kubeconfig"):                 "system:kube-proxy",
 	}
 	for file, user := range files {
 		cfg, err := clientcmd.LoadFromFile(file)
@@ -131,20 +134,20 @@ func TestKubeconfigsNameTheAPIServerAndIdentity(t *testing.T) {
 	}
 }
 
-// TestPKIIsReusedAndFollowsChanges runs ensurePKI again: unchanged specs keep
+// TestPKIIsReusedAndFollowsChanges runs Ensure again: unchanged specs keep
 // their files; a new node IP replaces exactly the certificates that name it.
 func TestPKIIsReusedAndFollowsChanges(t *testing.T) {
 	t.Parallel()
-	c := testCluster(t)
-	l := layout{dir: c.StateDir}
+	c := clustertest.New(t)
+	l := cluster.Layout{Dir: c.StateDir}
 	now := time.Now()
-	if err := ensurePKI(c, l, now); err != nil {
+	if err := Ensure(c, l, now); err != nil {
 		t.Fatal(err)
 	}
 	files := []string{
-		filepath.Join(l.pki(), "ca.crt"), filepath.Join(l.pki(), "sa.key"), filepath.Join(l.pki(), "admin.crt"),
-		filepath.Join(l.pki(), "apiserver.crt"), filepath.Join(l.node("podpaths-a").pki(), "kubelet-serving.crt"),
-		filepath.Join(l.pki(), "admin.kubeconfig"),
+		filepath.Join(l.PKI(), "ca.crt"), filepath.Join(l.PKI(), "sa.key"), filepath.Join(l.PKI(), "admin.crt"),
+		filepath.Join(l.PKI(), "apiserver.crt"), filepath.Join(l.Node("podpaths-a").PKI(), "kubelet-serving.crt"),
+		filepath.Join(l.PKI(), "admin.kubeconfig"),
 	}
 	read := func() map[string][]byte {
 		m := map[string][]byte{}
@@ -158,7 +161,7 @@ func TestPKIIsReusedAndFollowsChanges(t *testing.T) {
 		return m
 	}
 	before := read()
-	if err := ensurePKI(c, l, now.Add(time.Hour)); err != nil {
+	if err := Ensure(c, l, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for f, b := range read() {
@@ -168,7 +171,7 @@ func TestPKIIsReusedAndFollowsChanges(t *testing.T) {
 	}
 
 	c.Nodes[0].IP = netip.MustParseAddr("192.0.2.99")
-	if err := ensurePKI(c, l, now.Add(2*time.Hour)); err != nil {
+	if err := Ensure(c, l, now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	after := read()
@@ -183,7 +186,7 @@ func TestPKIIsReusedAndFollowsChanges(t *testing.T) {
 			t.Errorf("after a node IP change: %s changed=%v, want %v", f, changed[f], w)
 		}
 	}
-	cert := readCert(t, filepath.Join(l.pki(), "apiserver.crt"))
+	cert := readCert(t, filepath.Join(l.PKI(), "apiserver.crt"))
 	if !slices.ContainsFunc(cert.IPAddresses, func(ip net.IP) bool { return netip.MustParseAddr("192.0.2.99") == addrOf(ip) }) {
 		t.Errorf("new apiserver certificate lacks the new node IP: %v", cert.IPAddresses)
 	}
@@ -215,5 +218,17 @@ func TestExpiringCertificateIsRenewed(t *testing.T) {
 	renewed, err := ca.ensureCert(dir, spec, now.Add(leafValidity-renewBefore+time.Hour))
 	if err != nil || bytes.Equal(first.certPEM, renewed.certPEM) {
 		t.Errorf("a certificate within %s of its end was kept (err %v)", renewBefore, err)
+	}
+}
+
+func TestNodeBHasItsOwnKubeletIdentity(t *testing.T) {
+	t.Parallel()
+	c := clustertest.TwoNodes(t)
+	l := cluster.Layout{Dir: c.StateDir}
+	ids := identities(c, l)
+	if !slices.ContainsFunc(ids, func(id identity) bool {
+		return id.spec.cn == "system:node:podpaths-b" && slices.Equal(id.spec.orgs, []string{"system:nodes"})
+	}) {
+		t.Error("no system:node:podpaths-b client certificate in system:nodes")
 	}
 }

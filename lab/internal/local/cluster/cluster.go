@@ -1,10 +1,15 @@
-package local
+// Package cluster describes the local cluster as data: its address ranges,
+// its nodes and the outside client (Cluster), what the e2e suite reads of it
+// (Facts), and where its state lives on disk (Layout). The provider's other
+// packages derive everything they do from these.
+package cluster
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"path/filepath"
+
+	"github.com/podpaths/podpaths/lab/facts"
 )
 
 // Cluster is everything the local cluster is made of that is not a binary:
@@ -99,9 +104,9 @@ var (
 	outsideIP          = netip.MustParsePrefix("172.31.0.2/30")
 )
 
-// NewCluster returns the single-node cluster named name whose node has the
+// New returns the single-node cluster named name whose node has the
 // InternalIP nodeIP, with its state under stateDir.
-func NewCluster(name string, nodeIP netip.Addr, stateDir string) Cluster {
+func New(name string, nodeIP netip.Addr, stateDir string) Cluster {
 	return Cluster{
 		Name:          name,
 		Domain:        "cluster.local",
@@ -268,55 +273,14 @@ func (c Cluster) Namespaced() []Node {
 	return ns
 }
 
-// Facts is what the e2e suite reads from cluster.json to find its way around
-// the local cluster without asking the lab.
-type Facts struct {
-	Name       string `json:"name"`
-	Kubeconfig string `json:"kubeconfig"`
-	// Nodes in order; the first runs the control plane.
-	Nodes []NodeFacts `json:"nodes"`
-	// NodeName and NodeIP repeat the first node for single-node readers.
-	NodeName string `json:"nodeName"`
-	NodeIP   string `json:"nodeIP"`
-	// Outside is the client outside the cluster: run
-	// `nsenter --net=<netns> <command>` to be it.
-	Outside OutsideFacts `json:"outside"`
-	// Ranges in CIDR notation; LBPool is MetalLB's pool inside LBCIDR.
-	ServiceCIDR string `json:"serviceCIDR"`
-	PodCIDR     string `json:"podCIDR"`
-	LBCIDR      string `json:"loadBalancerCIDR"`
-	DNSIP       string `json:"dnsIP"`
-	Domain      string `json:"clusterDomain"`
-	NodePorts   string `json:"nodePortRange"`
-}
-
-// NodeFacts describes one node in cluster.json.
-type NodeFacts struct {
-	Name    string `json:"name"`
-	IP      string `json:"ip"`
-	PodCIDR string `json:"podCIDR"`
-	// NetNS is the node's network namespace file, "" for the host's: run
-	// `nsenter --net=<netns> <command>` to be a client on that node.
-	NetNS string `json:"netns,omitempty"`
-	// HostIP is the host's end of the node's link, "" for the host's own
-	// node. Traffic the host masquerades towards this node leaves with it.
-	HostIP string `json:"hostIP,omitempty"`
-}
-
-// OutsideFacts describes the outside client in cluster.json.
-type OutsideFacts struct {
-	IP    string `json:"ip"`
-	NetNS string `json:"netns"`
-}
-
 // Facts returns the cluster's cluster.json content.
-func (c Cluster) Facts(kubeconfig string) Facts {
-	f := Facts{
+func (c Cluster) Facts(kubeconfig string) facts.Facts {
+	f := facts.Facts{
 		Name:        c.Name,
 		Kubeconfig:  kubeconfig,
 		NodeName:    c.ControlPlane().Name,
 		NodeIP:      c.ControlPlane().IP.String(),
-		Outside:     OutsideFacts{IP: c.Outside.IP.Addr().String(), NetNS: c.Outside.NetNS},
+		Outside:     facts.Outside{IP: c.Outside.IP.Addr().String(), NetNS: c.Outside.NetNS},
 		ServiceCIDR: c.ServiceCIDR.String(),
 		PodCIDR:     c.PodCIDR.String(),
 		LBCIDR:      c.LBCIDR.String(),
@@ -325,20 +289,11 @@ func (c Cluster) Facts(kubeconfig string) Facts {
 		NodePorts:   c.NodePortRange,
 	}
 	for _, n := range c.Nodes {
-		nf := NodeFacts{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), NetNS: n.NetNS}
+		nf := facts.Node{Name: n.Name, IP: n.IP.String(), PodCIDR: n.PodCIDR.String(), NetNS: n.NetNS}
 		if n.HostIP.IsValid() {
 			nf.HostIP = n.HostIP.Addr().String()
 		}
 		f.Nodes = append(f.Nodes, nf)
 	}
 	return f
-}
-
-// MarshalFacts renders cluster.json.
-func MarshalFacts(f Facts) ([]byte, error) {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("cluster.json: %w", err)
-	}
-	return append(b, '\n'), nil
 }

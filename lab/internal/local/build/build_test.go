@@ -1,4 +1,4 @@
-package local
+package build
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func TestPinnedWrappersNameEveryComponent(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{"kubernetes": "v1.37.", "etcd": "v3.6.", "coredns": "v1.14.", "metallb": "v0.15.", "crictl": "v1."}
 	for _, c := range components {
-		gomod, err := os.ReadFile(filepath.Join("..", "..", "..", "hack", "local-cluster", "build", c.name, "go.mod"))
+		gomod, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "hack", "local-cluster", "build", c.name, "go.mod"))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -51,7 +51,7 @@ func TestPinnedWrappersNameEveryComponent(t *testing.T) {
 			t.Errorf("%s: pinned %q (%v), want %s*", c.name, v, err, want[c.name])
 		}
 		for _, b := range c.binaries {
-			tools, err := os.ReadFile(filepath.Join("..", "..", "..", "hack", "local-cluster", "build", c.name, "tools.go"))
+			tools, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "hack", "local-cluster", "build", c.name, "tools.go"))
 			if err != nil || !strings.Contains(string(tools), `"`+b.pkg+`"`) {
 				t.Errorf("%s: tools.go does not import %s, so go mod tidy would not keep its dependencies", c.name, b.pkg)
 			}
@@ -117,7 +117,7 @@ func (f *fakeGo) count() int {
 	return len(f.builds)
 }
 
-func testBuilder(t *testing.T, g *fakeGo) builder {
+func testBuilder(t *testing.T, g *fakeGo) Builder {
 	t.Helper()
 	wrappers := t.TempDir()
 	for _, c := range components {
@@ -143,7 +143,7 @@ func testBuilder(t *testing.T, g *fakeGo) builder {
 	if err := os.WriteFile(filepath.Join(crds, "metallb.io_ipaddresspools.yaml"), []byte("kind: CustomResourceDefinition\n"), 0o444); err != nil {
 		t.Fatal(err)
 	}
-	return builder{wrappers: wrappers, cache: t.TempDir(), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return Builder{wrappers: wrappers, cache: t.TempDir(), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		goCmd: g.run, now: time.Now}
 }
 
@@ -151,7 +151,7 @@ func TestBuildCacheHitSkipsBuilding(t *testing.T) {
 	t.Parallel()
 	g := &fakeGo{}
 	b := testBuilder(t, g)
-	got, err := b.ensureAll(t.Context())
+	got, err := b.EnsureAll(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,14 +162,14 @@ func TestBuildCacheHitSkipsBuilding(t *testing.T) {
 	if g.count() != binaries {
 		t.Errorf("cold: %d go builds, want %d", g.count(), binaries)
 	}
-	if want := filepath.Join(b.cache, "kubernetes-v1.2.3", "bin", "kubelet"); got.bin("kubelet") != want {
-		t.Errorf("kubelet at %s, want %s", got.bin("kubelet"), want)
+	if want := filepath.Join(b.cache, "kubernetes-v1.2.3", "bin", "kubelet"); got.Bin("kubelet") != want {
+		t.Errorf("kubelet at %s, want %s", got.Bin("kubelet"), want)
 	}
-	if !fileExists(filepath.Join(b.cache, "metallb-v1.2.3", "crds", "metallb.io_ipaddresspools.yaml")) {
+	if _, err := os.Stat(filepath.Join(b.cache, "metallb-v1.2.3", "crds", "metallb.io_ipaddresspools.yaml")); err != nil {
 		t.Error("MetalLB's CRDs were not copied into the cache")
 	}
 
-	if _, err := b.ensureAll(t.Context()); err != nil {
+	if _, err := b.EnsureAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if g.count() != binaries {
@@ -181,7 +181,7 @@ func TestBuildCacheHitSkipsBuilding(t *testing.T) {
 	if err := os.WriteFile(sum, []byte("changed\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ensureAll(t.Context()); err != nil {
+	if _, err := b.EnsureAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if g.count() != binaries+1 || g.builds[len(g.builds)-1] != "go.etcd.io/etcd/server/v3" {

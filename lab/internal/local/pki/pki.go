@@ -1,7 +1,17 @@
-package local
+// Package pki makes the cluster's PKI with crypto/x509 rather than openssl:
+// one CA signs every serving and client certificate, as kubeadm's does, and
+// each client identity gets a kubeconfig. Keys are ECDSA P-256, which every
+// component accepts and which takes microseconds to generate. Kubernetes
+// reads a client certificate's CN as the user name and its O as the groups
+// (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates),
+// so the certificate specs (identities.go) are the cluster's identities.
+//
+// Ensure makes what is missing and keeps what is still right, so a second
+// `up` changes nothing, and a changed node IP replaces exactly the
+// certificates that name it.
+package pki
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,14 +31,9 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-)
 
-// The cluster's PKI is made here with crypto/x509 rather than openssl: one
-// CA signs every serving and client certificate, as kubeadm's does. Keys are
-// ECDSA P-256, which every component accepts and which takes microseconds
-// to generate. Kubernetes reads a client certificate's CN as the user name
-// and its O as the groups (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates),
-// so the specs below are the cluster's identities.
+	"github.com/podpaths/podpaths/lab/internal/local/host"
+)
 
 const (
 	caValidity   = 10 * 365 * 24 * time.Hour
@@ -227,10 +232,10 @@ func writePair(dir, name string, p pair) error {
 		return fmt.Errorf("pki dir: %w", err)
 	}
 	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := writeFile(keyFile, p.keyPEM, 0o600); err != nil {
+	if err := host.WriteFile(keyFile, p.keyPEM, 0o600); err != nil {
 		return err
 	}
-	return writeFile(certFile, p.certPEM, 0o644)
+	return host.WriteFile(certFile, p.certPEM, 0o644)
 }
 
 // ensureServiceAccountKey makes the key pair the API server signs service
@@ -257,10 +262,10 @@ func ensureServiceAccountKey(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("pki dir: %w", err)
 	}
-	if err := writeFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := host.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return err
 	}
-	return writeFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
+	return host.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
 }
 
 // kubeconfig renders a kubeconfig for one identity, with the CA and the
@@ -276,35 +281,4 @@ func kubeconfig(cluster, server string, caPEM []byte, user string, client pair) 
 		return nil, fmt.Errorf("kubeconfig for %s: %w", user, err)
 	}
 	return b, nil
-}
-
-// writeFile writes data atomically (a reader never sees half a file) and
-// leaves an identical file alone, so a second `up` changes nothing.
-func writeFile(path string, data []byte, mode os.FileMode) error {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return os.Chmod(path, mode)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename; only a failed write leaves it
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close() //nolint:errcheck,gosec // the write error is the one to report
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close() //nolint:errcheck,gosec // the chmod error is the one to report
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

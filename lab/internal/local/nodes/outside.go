@@ -1,11 +1,13 @@
-package local
+package nodes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/host"
 )
 
 // The outside client is a network namespace joined to the host by a veth
@@ -22,21 +24,21 @@ import (
 // outsideRoutes are the outside client's only routes, all via the host: the
 // node IPs, the LoadBalancer range and the Service range. No default route,
 // so it cannot even try to reach anything else.
-func outsideRoutes(c Cluster) []route {
+func outsideRoutes(c cluster.Cluster) []host.Route {
 	via := c.Outside.HostIP.Addr()
-	var rs []route
+	var rs []host.Route
 	for _, n := range c.Nodes {
-		rs = append(rs, route{dst: netip.PrefixFrom(n.IP, n.IP.BitLen()), via: via, dev: c.Outside.PeerLink})
+		rs = append(rs, host.Route{Dst: netip.PrefixFrom(n.IP, n.IP.BitLen()), Via: via, Dev: c.Outside.PeerLink})
 	}
 	return append(rs,
-		route{dst: c.LBCIDR, via: via, dev: c.Outside.PeerLink},
-		route{dst: c.ServiceCIDR, via: via, dev: c.Outside.PeerLink},
+		host.Route{Dst: c.LBCIDR, Via: via, Dev: c.Outside.PeerLink},
+		host.Route{Dst: c.ServiceCIDR, Via: via, Dev: c.Outside.PeerLink},
 	)
 }
 
 // outsideCommands are the `ip` commands, run inside the namespace, that
 // configure its end of the veth pair and its routes.
-func outsideCommands(c Cluster) [][]string {
+func outsideCommands(c cluster.Cluster) [][]string {
 	o := c.Outside
 	cmds := [][]string{
 		{"link", "set", "lo", "up"},
@@ -45,21 +47,21 @@ func outsideCommands(c Cluster) [][]string {
 		{"link", "set", o.PeerLink, "up"},
 	}
 	for _, r := range outsideRoutes(c) {
-		cmds = append(cmds, append([]string{"route", "replace"}, r.args()...))
+		cmds = append(cmds, append([]string{"route", "replace"}, r.Args()...))
 	}
 	return cmds
 }
 
-// ensureOutside creates the namespace, the veth pair and the addresses and
+// EnsureOutside creates the namespace, the veth pair and the addresses and
 // routes, or leaves them as they are when they exist.
-func ensureOutside(ctx context.Context, h host, c Cluster) error {
+func EnsureOutside(ctx context.Context, h host.Host, c cluster.Cluster) error {
 	o := c.Outside
 	fresh := false
-	if !h.mounted(o.NetNS) {
+	if !h.Mounted(o.NetNS) {
 		if err := os.WriteFile(o.NetNS, nil, 0o644); err != nil {
 			return fmt.Errorf("outside client: %w", err)
 		}
-		if _, err := h.run(ctx, nil, "unshare", "--net="+o.NetNS, "true"); err != nil {
+		if _, err := h.Run(ctx, nil, "unshare", "--net="+o.NetNS, "true"); err != nil {
 			return fmt.Errorf("outside client namespace: %w", err)
 		}
 		fresh = true
@@ -67,46 +69,28 @@ func ensureOutside(ctx context.Context, h host, c Cluster) error {
 	if fresh {
 		// A veth left from an earlier namespace has its peer in a namespace
 		// that is gone; start over.
-		if err := deleteLink(ctx, h, o.HostLink); err != nil {
+		if err := host.DeleteLink(ctx, h, o.HostLink); err != nil {
 			return err
 		}
 	}
-	if !h.linkExists(o.HostLink) {
-		// A netns argument with a '/' is a path to ip.
-		if _, err := h.run(ctx, nil, "ip", "link", "add", o.HostLink, "type", "veth", "peer", "name", o.PeerLink, "netns", o.NetNS); err != nil {
-			return fmt.Errorf("outside client veth: %w", err)
-		}
-	}
-	for _, args := range [][]string{
-		{"link", "set", o.HostLink, "addrgenmode", "none"},
-		{"addr", "replace", o.HostIP.String(), "dev", o.HostLink},
-		{"link", "set", o.HostLink, "up"},
-	} {
-		if _, err := h.run(ctx, nil, "ip", args...); err != nil {
-			return fmt.Errorf("outside client veth: %w", err)
-		}
+	if err := outsidePinned(o).ensureVeth(ctx, h); err != nil {
+		return fmt.Errorf("outside client veth: %w", err)
 	}
 	for _, args := range outsideCommands(c) {
-		if _, err := h.run(ctx, nil, "nsenter", append([]string{"--net=" + o.NetNS, "ip"}, args...)...); err != nil {
+		if _, err := h.Run(ctx, nil, "nsenter", append([]string{"--net=" + o.NetNS, "ip"}, args...)...); err != nil {
 			return fmt.Errorf("outside client: %w", err)
 		}
 	}
 	return nil
 }
 
-// removeOutside deletes the veth pair (both ends) and the namespace. A
+// RemoveOutside deletes the veth pair (both ends) and the namespace. A
 // process still inside (a forgotten e2e client) keeps the namespace alive
 // but no longer connected to anything.
-func removeOutside(ctx context.Context, h host, c Cluster) error {
-	o := c.Outside
-	errs := []error{deleteLink(ctx, h, o.HostLink)}
-	if h.mounted(o.NetNS) {
-		if _, err := h.run(ctx, nil, "umount", o.NetNS); err != nil {
-			errs = append(errs, fmt.Errorf("outside client namespace: %w", err))
-		}
-	}
-	if err := os.Remove(o.NetNS); err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("outside client namespace: %w", err))
-	}
-	return errors.Join(errs...)
+func RemoveOutside(ctx context.Context, h host.Host, c cluster.Cluster) error {
+	return outsidePinned(c.Outside).remove(ctx, h, "outside client namespace")
+}
+
+func outsidePinned(o cluster.Outside) pinned {
+	return pinned{netns: o.NetNS, hostLink: o.HostLink, peerLink: o.PeerLink, hostIP: o.HostIP}
 }

@@ -1,4 +1,4 @@
-package local
+package pki
 
 import (
 	"crypto/x509"
@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"path/filepath"
 	"time"
+
+	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/host"
 )
 
 // identity is one certificate the cluster needs, where it goes, and whether
@@ -23,18 +26,18 @@ type identity struct {
 // system:kube-proxy, and system:node:<name> in system:nodes for the Node
 // authorizer); the admin and the API server's client for kubelets are in
 // system:masters.
-func identities(c Cluster, l layout) []identity {
+func identities(c cluster.Cluster, l cluster.Layout) []identity {
 	cp := c.ControlPlane()
 	apiDNS := []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 		"kubernetes.default.svc." + c.Domain, cp.Name}
 	apiIPs := []netip.Addr{c.APIServerIP(), netip.MustParseAddr("127.0.0.1"), cp.IP}
 	client := func(name, cn string, orgs ...string) identity {
-		return identity{dir: l.pki(), kubeconfig: true,
+		return identity{dir: l.PKI(), kubeconfig: true,
 			spec: certSpec{name: name, cn: cn, orgs: orgs, usage: x509.ExtKeyUsageClientAuth}}
 	}
 	ids := []identity{
-		{dir: l.pki(), spec: certSpec{name: "apiserver", cn: "kube-apiserver", usage: x509.ExtKeyUsageServerAuth, dns: apiDNS, ips: apiIPs}},
-		{dir: l.pki(), spec: certSpec{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client",
+		{dir: l.PKI(), spec: certSpec{name: "apiserver", cn: "kube-apiserver", usage: x509.ExtKeyUsageServerAuth, dns: apiDNS, ips: apiIPs}},
+		{dir: l.PKI(), spec: certSpec{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client",
 			orgs: []string{"system:masters"}, usage: x509.ExtKeyUsageClientAuth}},
 		client("admin", "podpaths-admin", "system:masters"),
 		client("controller-manager", "system:kube-controller-manager"),
@@ -42,7 +45,7 @@ func identities(c Cluster, l layout) []identity {
 		client("kube-proxy", "system:kube-proxy"),
 	}
 	for _, n := range c.Nodes {
-		dir := l.node(n.Name).pki()
+		dir := l.Node(n.Name).PKI()
 		ids = append(ids,
 			identity{dir: dir, kubeconfig: true, spec: certSpec{name: "kubelet", cn: "system:node:" + n.Name,
 				orgs: []string{"system:nodes"}, usage: x509.ExtKeyUsageClientAuth}},
@@ -55,15 +58,15 @@ func identities(c Cluster, l layout) []identity {
 	return ids
 }
 
-// ensurePKI makes or reuses the CA, every certificate, the service account
+// Ensure makes or reuses the CA, every certificate, the service account
 // key pair and a kubeconfig per client identity (<name>.kubeconfig next to
 // its certificate).
-func ensurePKI(c Cluster, l layout, now time.Time) error {
-	ca, err := ensureCA(l.pki(), c.Name, now)
+func Ensure(c cluster.Cluster, l cluster.Layout, now time.Time) error {
+	ca, err := ensureCA(l.PKI(), c.Name, now)
 	if err != nil {
 		return err
 	}
-	if err := ensureServiceAccountKey(l.pki()); err != nil {
+	if err := ensureServiceAccountKey(l.PKI()); err != nil {
 		return err
 	}
 	for _, id := range identities(c, l) {
@@ -78,7 +81,7 @@ func ensurePKI(c Cluster, l layout, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(id.dir, id.spec.name+".kubeconfig"), kc, 0o600); err != nil {
+		if err := host.WriteFile(filepath.Join(id.dir, id.spec.name+".kubeconfig"), kc, 0o600); err != nil {
 			return fmt.Errorf("kubeconfig: %w", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package local
+package daemons
 
 import (
 	"context"
@@ -11,12 +11,14 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/podpaths/podpaths/lab/internal/local/host"
 )
 
-// waitFor polls check every interval until it succeeds, the timeout ends,
-// or alive says the process it waits for died; then it names the cause,
-// with the end of that process's log.
-func waitFor(ctx context.Context, what string, timeout, interval time.Duration, check func(context.Context) error, d *daemon) error {
+// WaitFor polls check every interval until it succeeds, the timeout ends,
+// or the daemon d it waits for died (nil: no daemon); then it names the
+// cause, with the end of that daemon's log.
+func WaitFor(ctx context.Context, what string, timeout, interval time.Duration, check func(context.Context) error, d *Daemon) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(interval)
@@ -26,7 +28,7 @@ func waitFor(ctx context.Context, what string, timeout, interval time.Duration, 
 		if last = check(ctx); last == nil {
 			return nil
 		}
-		if d != nil && daemonExited(*d) {
+		if d != nil && exited(*d) {
 			return fmt.Errorf("%s: %s exited; the end of %s:\n%s", what, d, d.logFile, logTail(d.logFile, 15))
 		}
 		select {
@@ -41,8 +43,8 @@ func waitFor(ctx context.Context, what string, timeout, interval time.Duration, 
 	}
 }
 
-// httpOK is a check that GETs url and wants a 200.
-func httpOK(client *http.Client, url string) func(context.Context) error {
+// HTTPOK is a check that GETs url and wants a 200.
+func HTTPOK(client *http.Client, url string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -64,18 +66,18 @@ func httpOK(client *http.Client, url string) func(context.Context) error {
 	}
 }
 
-// probeClient is for the components' own health endpoints on 127.0.0.1:
+// ProbeClient is for the components' own health endpoints on 127.0.0.1:
 // the controller manager and the scheduler serve those with a certificate
 // they made themselves, which nobody else signs.
-func probeClient() *http.Client {
+func ProbeClient() *http.Client {
 	return &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a health probe of a self-signed local endpoint
 		Proxy:           nil,
 	}}
 }
 
-// socketUp is a check that a unix socket accepts connections.
-func socketUp(path string) func(context.Context) error {
+// SocketUp is a check that a unix socket accepts connections.
+func SocketUp(path string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "unix", path)
@@ -93,5 +95,5 @@ func logTail(path string, n int) string {
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
-	return "  " + strings.ReplaceAll(tail(b, n), "\n", "\n  ")
+	return "  " + strings.ReplaceAll(host.Tail(b, n), "\n", "\n  ")
 }

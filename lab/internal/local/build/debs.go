@@ -1,4 +1,4 @@
-package local
+package build
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/podpaths/podpaths/lab/internal/local/host"
 )
 
 // debPackages are the Debian packages the local cluster runs on: the
@@ -37,12 +39,12 @@ func missingPackages(dpkgOutput string, want []string) []string {
 	return missing
 }
 
-// ensurePackages installs the missing packages with apt-get, updating the
+// EnsurePackages installs the missing packages with apt-get, updating the
 // package lists once if the first attempt fails (a fresh machine has none).
-func ensurePackages(ctx context.Context, h host, log *slog.Logger) error {
+func EnsurePackages(ctx context.Context, h host.Runner, log *slog.Logger) error {
 	// dpkg-query exits 1 when some package is unknown; its output still lists
 	// the others, which is all that is needed.
-	out, _ := h.run(ctx, nil, "dpkg-query", slices.Concat([]string{"-W", "-f", "${Package} ${db:Status-Status}\n"}, debPackages)...)
+	out, _ := h.Run(ctx, nil, "dpkg-query", slices.Concat([]string{"-W", "-f", "${Package} ${db:Status-Status}\n"}, debPackages)...)
 	missing := missingPackages(out, debPackages)
 	if len(missing) == 0 {
 		return nil
@@ -51,13 +53,13 @@ func ensurePackages(ctx context.Context, h host, log *slog.Logger) error {
 	// RUNLEVEL=1 keeps the packages' maintainer scripts from starting
 	// services (containerd's own): the lab runs its own instance.
 	install := slices.Concat([]string{"RUNLEVEL=1", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "--no-install-recommends"}, missing)
-	if _, err := h.run(ctx, nil, "env", install...); err == nil {
+	if _, err := h.Run(ctx, nil, "env", install...); err == nil {
 		return nil
 	}
-	if _, err := h.run(ctx, nil, "apt-get", "update", "-qq"); err != nil {
+	if _, err := h.Run(ctx, nil, "apt-get", "update", "-qq"); err != nil {
 		return fmt.Errorf("apt-get update: %w", err)
 	}
-	if _, err := h.run(ctx, nil, "env", install...); err != nil {
+	if _, err := h.Run(ctx, nil, "env", install...); err != nil {
 		return fmt.Errorf("install %s: %w", strings.Join(missing, " "), err)
 	}
 	return nil
