@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/component"
 	"github.com/podpaths/podpaths/e2e/internal/probecmd"
+	"github.com/podpaths/podpaths/lab/manifest"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -119,19 +119,19 @@ func TestMultiNode(t *testing.T) {
 // component's change to the frontend, which would roll it for nothing here.
 func (r *run) createITPLocalService(t *testing.T) {
 	t.Helper()
-	changes, err := component.Changes(r.env.Opts.DeployDir, "internal-traffic-local")
+	changes, err := manifest.ComponentChanges(r.env.Opts.DeployDir, "internal-traffic-local")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created []component.Change
+	var created []manifest.Change
 	for _, c := range changes {
 		if c.New {
 			created = append(created, c)
 		}
 	}
-	cl := component.Client{Dynamic: r.env.Dynamic, Mapper: r.env.Mapper}
-	r.undo("backend-local", time.Minute, func(ctx context.Context) error { return cl.Revert(ctx, created) })
-	if err := cl.Apply(r.ctx, created); err != nil {
+	cl := r.env.Manifests()
+	r.undo("backend-local", time.Minute, func(ctx context.Context) error { return cl.RevertChanges(ctx, created) })
+	if err := cl.ApplyChanges(r.ctx, created); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.env.WaitServiceEndpoints(r.ctx, "backend-local", 1, time.Minute); err != nil {

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/component"
 	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 )
 
@@ -147,7 +146,7 @@ func copyService(orig *corev1.Service, clusterIP string) *corev1.Service {
 func (r *run) recreateService(ctx context.Context, orig *corev1.Service) (*corev1.Service, error) {
 	svcs := r.env.Client.CoreV1().Services(r.env.Opts.Namespace)
 	for range 3 {
-		fresh, err := svcs.Create(ctx, copyService(orig, ""), metav1.CreateOptions{FieldManager: component.FieldManager})
+		fresh, err := svcs.Create(ctx, copyService(orig, ""), metav1.CreateOptions{FieldManager: cluster.FieldManager})
 		if err != nil {
 			return nil, fmt.Errorf("recreate service %s: %w", orig.Name, err)
 		}
@@ -209,7 +208,7 @@ func (r *run) restoreService(ctx context.Context, orig *corev1.Service) error {
 func (r *run) createWithClusterIP(ctx context.Context, svc *corev1.Service) error {
 	svcs := r.env.Client.CoreV1().Services(r.env.Opts.Namespace)
 	return cluster.Eventually(ctx, 30*time.Second, time.Second, func(ctx context.Context) (string, bool) {
-		_, err := svcs.Create(ctx, copyService(svc, svc.Spec.ClusterIP), metav1.CreateOptions{FieldManager: component.FieldManager})
+		_, err := svcs.Create(ctx, copyService(svc, svc.Spec.ClusterIP), metav1.CreateOptions{FieldManager: cluster.FieldManager})
 		if err != nil {
 			return fmt.Sprintf("create service %s with clusterIP %s: %v", svc.Name, svc.Spec.ClusterIP, err), false
 		}

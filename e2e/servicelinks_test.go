@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/component"
+	"github.com/podpaths/podpaths/lab/manifest"
 	"github.com/podpaths/podpaths/platform/discovery"
 	"github.com/podpaths/podpaths/platform/report"
 )
@@ -26,18 +26,18 @@ const rolloutTimeout = 4 * time.Minute
 // component taken off, the workloads rolled back and ready.
 func (r *run) applyComponent(t *testing.T, name string, rolls ...cluster.Workload) {
 	t.Helper()
-	changes, err := component.Changes(r.env.Opts.DeployDir, name)
+	changes, err := manifest.ComponentChanges(r.env.Opts.DeployDir, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := component.Client{Dynamic: r.env.Dynamic, Mapper: r.env.Mapper}
+	c := r.env.Manifests()
 	r.undo("component "+name, 2*rolloutTimeout, func(ctx context.Context) error {
-		if err := c.Revert(ctx, changes); err != nil {
+		if err := c.RevertChanges(ctx, changes); err != nil {
 			return err
 		}
 		return r.waitWorkloads(ctx, rolls)
 	})
-	if err := c.Apply(r.ctx, changes); err != nil {
+	if err := c.ApplyChanges(r.ctx, changes); err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range changes {
@@ -75,20 +75,18 @@ func TestServiceLinksOff(t *testing.T) {
 	rep := r.pathReport(t)
 
 	t.Run("env-path-unconfigured", func(t *testing.T) {
-		p := findPath(t, rep, "frontend-backend-env")
+		p := findPath(t, rep, report.FrontendBackendID(report.MethodEnv))
 		if p.ErrorKind != report.ErrorUnconfigured || p.Outcome() != report.OutcomeSkip {
 			t.Errorf("with enableServiceLinks false: %s (outcome %s); want error_kind unconfigured, counted as skipped", describePath(p), p.Outcome())
 		}
 	})
 	t.Run("dns-path-works", func(t *testing.T) {
-		if p := findPath(t, rep, "frontend-backend-dns"); !p.OK {
+		if p := findPath(t, rep, report.FrontendBackendID(report.MethodDNS)); !p.OK {
 			t.Errorf("with enableServiceLinks false: %s; want ok: DNS does not depend on service links", describePath(p))
 		}
 	})
 	t.Run("no-links-in-frontend", func(t *testing.T) {
-		var links struct {
-			Links []struct{ Name, Value string } `json:"links"`
-		}
+		var links report.Links
 		getJSON(t, r.ctx, r.entry(t)+"/api/links", &links)
 		// The kubelet injects the API server's own Service, from the
 		// default namespace, whatever enableServiceLinks says.

@@ -2,6 +2,10 @@
 // (krusty, what `kubectl kustomize` runs) and applies the result with
 // server-side apply through client-go's dynamic client, as
 // `kubectl apply --server-side` would.
+//
+// It also puts one of deploy/'s kustomize components on a running lab and
+// takes it off again (ComponentChanges, Client.ApplyChanges and
+// Client.RevertChanges), touching only what the component changes.
 package manifest
 
 import (
@@ -19,6 +23,17 @@ import (
 // FieldManager owns the fields the lab applies. Server-side apply records
 // it, so a later `up` updates exactly what the lab set before.
 const FieldManager = "podpaths-lab"
+
+// Client changes objects in a cluster as one field manager.
+type Client struct {
+	Dynamic dynamic.Interface
+	Mapper  meta.RESTMapper
+	// FieldManager names the client in the objects' managedFields, e.g.
+	// FieldManager for the lab; server-side apply refuses an object without
+	// one. Each manager owns its own fields, so a change applied by someone
+	// else stays apart from the lab's own.
+	FieldManager string
+}
 
 // Render builds the kustomization in dir with kustomize's default options,
 // as `kubectl apply -k` and deploy/validate do: load restrictions on, and
@@ -45,16 +60,25 @@ func Render(fsys filesys.FileSystem, dir string) ([]*unstructured.Unstructured, 
 // that another manager (say, a hand-run kubectl edit) set, because the
 // overlay is the source of truth for the lab.
 func Apply(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, objs []*unstructured.Unstructured, applied func(string)) error {
+	c := Client{Dynamic: client, Mapper: mapper, FieldManager: FieldManager}
 	for _, obj := range objs {
-		ri, err := resourceFor(client, mapper, obj)
-		if err != nil {
+		if err := c.apply(ctx, obj); err != nil {
 			return err
 		}
-		_, err = ri.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
-		if err != nil {
-			return fmt.Errorf("apply %s: %w", describe(obj), err)
-		}
 		applied(describe(obj))
+	}
+	return nil
+}
+
+// apply server-side applies one object, forced (see Apply).
+func (c Client) apply(ctx context.Context, obj *unstructured.Unstructured) error {
+	ri, err := resourceFor(c.Dynamic, c.Mapper, obj)
+	if err != nil {
+		return err
+	}
+	_, err = ri.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: c.FieldManager, Force: true})
+	if err != nil {
+		return fmt.Errorf("apply %s: %w", describe(obj), err)
 	}
 	return nil
 }

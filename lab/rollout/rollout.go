@@ -1,5 +1,6 @@
 // Package rollout waits until the lab's workloads are ready and its
-// LoadBalancer has an address, and says what it is still waiting for.
+// LoadBalancer has an address, and says what it is still waiting for. Its
+// Workload is what "rolled out" means for both `lab up` and the e2e suite.
 package rollout
 
 import (
@@ -19,64 +20,70 @@ import (
 // Pending lists what is not ready yet in a namespace, e.g.
 // "statefulset/backend 2/3 ready"; empty means everything is.
 func Pending(ctx context.Context, client kubernetes.Interface, namespace string, wantLB bool) ([]string, error) {
-	deps, err := client.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
+	ws, err := Workloads(ctx, client, namespace)
 	if err != nil {
-		return nil, fmt.Errorf("list deployments: %w", err)
-	}
-	sets, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list statefulsets: %w", err)
+		return nil, err
 	}
 	var pending []string
-	if len(deps.Items)+len(sets.Items) == 0 {
+	if len(ws) == 0 {
 		pending = append(pending, "no workloads in namespace "+namespace)
 	}
-	for _, d := range deps.Items {
-		if msg := deploymentPending(d); msg != "" {
-			pending = append(pending, msg)
-		}
-	}
-	for _, s := range sets.Items {
-		if msg := statefulSetPending(s); msg != "" {
-			pending = append(pending, msg)
+	for _, w := range ws {
+		if w.Pending != "" {
+			pending = append(pending, w.Pending)
 		}
 	}
 	if wantLB {
-		svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+		lbs, err := LoadBalancersPending(ctx, client, namespace)
 		if err != nil {
-			return nil, fmt.Errorf("list services: %w", err)
+			return nil, err
 		}
-		for _, s := range svcs.Items {
-			if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
-				pending = append(pending, "service/"+s.Name+" LoadBalancer address pending")
-			}
-		}
+		pending = append(pending, lbs...)
 	}
 	slices.Sort(pending)
 	return pending, nil
 }
 
-// deploymentPending is "" once the controller has seen the latest spec and
-// every replica is updated and available, with no old pods left.
-func deploymentPending(d appsv1.Deployment) string {
-	want := replicas(d.Spec.Replicas)
-	st := d.Status
-	if st.ObservedGeneration < d.Generation || st.UpdatedReplicas != want || st.AvailableReplicas != want || st.Replicas != want {
-		return fmt.Sprintf("deployment/%s %d/%d available, %d updated", d.Name, st.AvailableReplicas, want, st.UpdatedReplicas)
-	}
-	return ""
+// Workload is a Deployment or a StatefulSet as far as its rollout goes.
+type Workload struct {
+	// Name is how kubectl names it, e.g. "statefulset/backend".
+	Name string
+	// Selector selects its pods.
+	Selector *metav1.LabelSelector
+	// Want is spec.replicas, 1 when unset, as the API server defaults it.
+	Want int32
+	// Replicas is status.replicas: the pods its controller counts, old
+	// ones included. A StatefulSet's rollout leaves it out, so that `lab up`
+	// does not wait for the last pod of a scale-down to go; a caller that
+	// counts pods compares it with Want.
+	Replicas int32
+	// Pending is "" once it has rolled out; otherwise what it still waits
+	// for, e.g. "statefulset/backend 2/3 ready, 3 updated".
+	Pending string
 }
 
-// statefulSetPending is "" once every replica is ready and on the update
-// revision.
-func statefulSetPending(s appsv1.StatefulSet) string {
-	want := replicas(s.Spec.Replicas)
+// Deployment is a Deployment's rollout: done once the controller has seen
+// the latest spec and every replica is updated and available, with no old
+// pods left.
+func Deployment(d *appsv1.Deployment) Workload {
+	w := Workload{Name: "deployment/" + d.Name, Selector: d.Spec.Selector, Want: replicas(d.Spec.Replicas), Replicas: d.Status.Replicas}
+	st := d.Status
+	if st.ObservedGeneration < d.Generation || st.UpdatedReplicas != w.Want || st.AvailableReplicas != w.Want || st.Replicas != w.Want {
+		w.Pending = fmt.Sprintf("%s %d/%d available, %d updated", w.Name, st.AvailableReplicas, w.Want, st.UpdatedReplicas)
+	}
+	return w
+}
+
+// StatefulSet is a StatefulSet's rollout: done once the controller has seen
+// the latest spec and every replica is ready and on the update revision.
+func StatefulSet(s *appsv1.StatefulSet) Workload {
+	w := Workload{Name: "statefulset/" + s.Name, Selector: s.Spec.Selector, Want: replicas(s.Spec.Replicas), Replicas: s.Status.Replicas}
 	st := s.Status
 	rolled := st.UpdateRevision == "" || st.CurrentRevision == st.UpdateRevision
-	if st.ObservedGeneration < s.Generation || st.ReadyReplicas != want || st.UpdatedReplicas != want || !rolled {
-		return fmt.Sprintf("statefulset/%s %d/%d ready, %d updated", s.Name, st.ReadyReplicas, want, st.UpdatedReplicas)
+	if st.ObservedGeneration < s.Generation || st.ReadyReplicas != w.Want || st.UpdatedReplicas != w.Want || !rolled {
+		w.Pending = fmt.Sprintf("%s %d/%d ready, %d updated", w.Name, st.ReadyReplicas, w.Want, st.UpdatedReplicas)
 	}
-	return ""
+	return w
 }
 
 // replicas defaults an unset count to 1, as the API server does.
@@ -85,6 +92,45 @@ func replicas(n *int32) int32 {
 		return 1
 	}
 	return *n
+}
+
+// Workloads reads the rollouts of every Deployment and StatefulSet in a
+// namespace, Deployments first.
+func Workloads(ctx context.Context, client kubernetes.Interface, namespace string) ([]Workload, error) {
+	deps, err := client.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list deployments: %w", err)
+	}
+	sets, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list statefulsets: %w", err)
+	}
+	ws := make([]Workload, 0, len(deps.Items)+len(sets.Items))
+	for i := range deps.Items {
+		ws = append(ws, Deployment(&deps.Items[i]))
+	}
+	for i := range sets.Items {
+		ws = append(ws, StatefulSet(&sets.Items[i]))
+	}
+	return ws, nil
+}
+
+// LoadBalancersPending names each LoadBalancer Service in a namespace that
+// has no address yet, e.g. "service/frontend LoadBalancer address pending".
+// Only a LoadBalancer controller assigns one, so callers ask only when one
+// runs.
+func LoadBalancersPending(ctx context.Context, client kubernetes.Interface, namespace string) ([]string, error) {
+	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	var pending []string
+	for _, s := range svcs.Items {
+		if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
+			pending = append(pending, "service/"+s.Name+" LoadBalancer address pending")
+		}
+	}
+	return pending, nil
 }
 
 // Wait polls every interval until nothing is pending, printing what it waits

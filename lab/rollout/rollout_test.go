@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -100,6 +101,47 @@ func TestPending(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Pending:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWorkload(t *testing.T) {
+	t.Parallel()
+	unset := frontend(1)
+	unset.Spec.Replicas = nil
+	unset.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}
+	unset.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
+	scaledDown := backend(3, "backend-2")
+	scaledDown.Status.Replicas = 4
+	tests := []struct {
+		name string
+		got  Workload
+		want Workload
+	}{
+		{
+			name: "unset replicas default to 1",
+			got:  Deployment(unset),
+			want: Workload{Name: "deployment/frontend", Selector: unset.Spec.Selector, Want: 1, Replicas: 1},
+		},
+		{
+			name: "deployment with an old pod left",
+			got:  Deployment(func() *appsv1.Deployment { d := frontend(2); d.Status.Replicas = 3; return d }()),
+			want: Workload{Name: "deployment/frontend", Want: 2, Replicas: 3, Pending: "deployment/frontend 2/2 available, 2 updated"},
+		},
+		{
+			// status.replicas is not part of a StatefulSet's rollout: a
+			// caller that minds the extra pod compares Replicas with Want.
+			name: "statefulset rolled out with a pod still counted",
+			got:  StatefulSet(scaledDown),
+			want: Workload{Name: "statefulset/backend", Want: 3, Replicas: 4},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if !reflect.DeepEqual(tt.got, tt.want) {
+				t.Errorf("got %+v, want %+v", tt.got, tt.want)
 			}
 		})
 	}

@@ -14,18 +14,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/kube"
+	"github.com/podpaths/podpaths/lab/manifest"
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
@@ -45,6 +45,11 @@ const (
 
 // DefaultFacts is where the local provider describes the offline cluster.
 const DefaultFacts = "/var/lib/podpaths/local/cluster.json"
+
+// FieldManager names the suite in the managedFields of what it creates or
+// changes, so that those fields stay apart from the lab's own
+// (manifest.FieldManager).
+const FieldManager = "podpaths-e2e"
 
 // LabNodePort is frontend-nodeport's nodePort (deploy/base), which the local
 // cluster and kind also publish on this machine's 127.0.0.1.
@@ -152,22 +157,14 @@ func New(ctx context.Context, o Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
-	cfg.Timeout = 30 * time.Second
 	// The suite's own calls (probe execs, waits) are many but light; the
 	// default 5 QPS would make it wait on its own client.
 	cfg.QPS, cfg.Burst = 50, 100
-	client, err := kubernetes.NewForConfig(cfg)
+	c, err := kube.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+		return nil, err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
-	}
-	e := &Env{
-		Config: cfg, Client: client, Dynamic: dyn, Opts: o,
-		Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery())),
-	}
+	e := &Env{Config: c.Config, Client: c.Kube, Dynamic: c.Dynamic, Mapper: c.Mapper, Opts: o}
 	if err := e.readNodes(ctx); err != nil {
 		return nil, err
 	}
@@ -194,14 +191,9 @@ func (e *Env) readNodes(ctx context.Context) error {
 }
 
 func nodeOf(n corev1.Node) Node {
-	node := Node{Name: n.Name, PodCIDRs: n.Spec.PodCIDRs, Schedulable: !n.Spec.Unschedulable}
+	node := Node{Name: n.Name, IP: kube.InternalIP(&n), PodCIDRs: n.Spec.PodCIDRs, Schedulable: !n.Spec.Unschedulable}
 	if len(node.PodCIDRs) == 0 && n.Spec.PodCIDR != "" {
 		node.PodCIDRs = []string{n.Spec.PodCIDR}
-	}
-	for _, a := range n.Status.Addresses {
-		if a.Type == corev1.NodeInternalIP && node.IP == "" {
-			node.IP = a.Address
-		}
 	}
 	for _, taint := range n.Spec.Taints {
 		if taint.Effect == corev1.TaintEffectNoSchedule || taint.Effect == corev1.TaintEffectNoExecute {
@@ -216,21 +208,26 @@ func nodeOf(n corev1.Node) Node {
 	return node
 }
 
+// Manifests applies and reverts deploy/'s components as the suite.
+func (e *Env) Manifests() manifest.Client {
+	return manifest.Client{Dynamic: e.Dynamic, Mapper: e.Mapper, FieldManager: FieldManager}
+}
+
 // learnPlace decides what this machine can reach besides the node IPs: the
 // local provider's facts file when it describes this cluster, kind's
 // localhost port mapping, and the explicit settings over both.
 func (e *Env) learnPlace() error {
 	e.Kind = "other"
-	facts, err := ReadFacts(e.Opts.FactsFile)
+	f, err := facts.Read(e.Opts.FactsFile)
 	switch {
-	case err == nil && e.node(facts.NodeName) != nil:
+	case err == nil && e.node(f.NodeName) != nil:
 		// The local provider's kube-proxy serves NodePorts on 127.0.0.1
 		// too (route_localnet), on the control-plane node.
 		e.Kind = "local"
-		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: facts.NodeName, OnNode: true}
-		e.OnNode = facts.NodeName
+		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: f.NodeName, OnNode: true}
+		e.OnNode = f.NodeName
 		e.NodeNetns = map[string]string{}
-		for _, n := range facts.Nodes {
+		for _, n := range f.Nodes {
 			if n.NetNS != "" {
 				e.NodeNetns[n.Name] = n.NetNS
 			}
@@ -238,11 +235,11 @@ func (e *Env) learnPlace() error {
 				e.LinkIPs = append(e.LinkIPs, n.HostIP)
 			}
 		}
-		if facts.Outside.NetNS != "" {
-			e.Outside = &Outside{Netns: facts.Outside.NetNS, IP: facts.Outside.IP}
+		if f.Outside.NetNS != "" {
+			e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP}
 		}
-		if facts.Domain != "" && !e.Opts.domainSet {
-			e.Opts.ClusterDomain = facts.Domain
+		if f.Domain != "" && !e.Opts.domainSet {
+			e.Opts.ClusterDomain = f.Domain
 		}
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return err

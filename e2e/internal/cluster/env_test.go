@@ -3,8 +3,10 @@ package cluster
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -151,5 +153,74 @@ func TestLearnPlaceOverrides(t *testing.T) {
 	e := envFor(t, o, node("n", "10.0.0.5", "", "", nil))
 	if e.Localhost.Address != "127.0.0.1:8080" || e.Outside == nil || e.Outside.IP != "192.0.2.9" {
 		t.Errorf("localhost %+v, outside %+v; want the settings", e.Localhost, e.Outside)
+	}
+}
+
+// TestLabState checks what the suite waits for beyond lab/rollout: no pod
+// of a rolled-out workload left over, old or terminating, and every one of
+// its pods ready.
+func TestLabState(t *testing.T) {
+	t.Parallel()
+	three := int32(3)
+	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "backend"}}
+	backend := func(statusReplicas int32) *appsv1.StatefulSet {
+		return &appsv1.StatefulSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "backend", Namespace: "podpaths"},
+			Spec:       appsv1.StatefulSetSpec{Replicas: &three, Selector: sel},
+			Status:     appsv1.StatefulSetStatus{Replicas: statusReplicas, ReadyReplicas: 3, UpdatedReplicas: 3},
+		}
+	}
+	pod := func(name string, ready, terminating bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "podpaths", Labels: sel.MatchLabels}}
+		status := corev1.ConditionFalse
+		if ready {
+			status = corev1.ConditionTrue
+		}
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
+		if terminating {
+			p.DeletionTimestamp = &metav1.Time{}
+			p.Finalizers = []string{"test"}
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		objects []runtime.Object
+		want    []string
+	}{
+		{name: "nothing deployed", want: []string{"no workloads in namespace podpaths (is the lab deployed?)"}},
+		{
+			name:    "ready",
+			objects: []runtime.Object{backend(3), pod("backend-0", true, false), pod("backend-1", true, false), pod("backend-2", true, false)},
+		},
+		{
+			name:    "a fourth pod still counted",
+			objects: []runtime.Object{backend(4), pod("backend-0", true, false), pod("backend-1", true, false), pod("backend-2", true, false)},
+			want:    []string{"statefulset/backend: 4 pods counted, want 3"},
+		},
+		{
+			name: "a pod terminating",
+			objects: []runtime.Object{backend(3), pod("backend-0", true, false), pod("backend-1", true, false), pod("backend-2", true, false),
+				pod("backend-3", true, true)},
+			want: []string{"statefulset/backend: pod backend-3 still terminating"},
+		},
+		{
+			name:    "a pod not ready",
+			objects: []runtime.Object{backend(3), pod("backend-0", true, false), pod("backend-1", false, false), pod("backend-2", true, false)},
+			want:    []string{"statefulset/backend: 3 pods of which 2 ready, want 3"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := &Env{Client: fake.NewClientset(tt.objects...), Opts: Options{Namespace: "podpaths"}}
+			got, err := e.LabState(t.Context(), false)
+			if err != nil {
+				t.Fatalf("LabState: %v", err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("LabState:\n got %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }

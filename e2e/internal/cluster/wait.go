@@ -10,10 +10,11 @@ import (
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/podpaths/podpaths/lab/kube"
+	"github.com/podpaths/podpaths/lab/rollout"
 )
 
 // Eventually checks cond every interval until it holds or timeout passes.
@@ -86,64 +87,54 @@ var (
 	Frontend = Workload{Kind: "Deployment", Name: "frontend"}
 )
 
-// workloadState reads a workload and says what it still waits for: the
-// controller has seen the latest spec, every replica is updated and ready,
-// and no other pod of it (an old or terminating one) is left.
-func (e *Env) workloadState(ctx context.Context, w Workload) (string, bool) {
-	var want, ready, updated int32
-	var selector *metav1.LabelSelector
-	var rolled bool
+// readWorkload reads a workload as lab/rollout sees it.
+func (e *Env) readWorkload(ctx context.Context, w Workload) (rollout.Workload, error) {
 	switch w.Kind {
 	case "Deployment":
 		d, err := e.Client.AppsV1().Deployments(e.Opts.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 		if err != nil {
-			return err.Error(), false
+			return rollout.Workload{}, fmt.Errorf("get %s: %w", w, err)
 		}
-		want, selector = replicas(d.Spec.Replicas), d.Spec.Selector
-		st := d.Status
-		ready, updated = st.AvailableReplicas, st.UpdatedReplicas
-		rolled = st.ObservedGeneration >= d.Generation && st.Replicas == want
+		return rollout.Deployment(d), nil
 	case "StatefulSet":
 		s, err := e.Client.AppsV1().StatefulSets(e.Opts.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 		if err != nil {
-			return err.Error(), false
+			return rollout.Workload{}, fmt.Errorf("get %s: %w", w, err)
 		}
-		want, selector = replicas(s.Spec.Replicas), s.Spec.Selector
-		st := s.Status
-		ready, updated = st.ReadyReplicas, st.UpdatedReplicas
-		rolled = st.ObservedGeneration >= s.Generation && st.Replicas == want &&
-			(st.UpdateRevision == "" || st.CurrentRevision == st.UpdateRevision)
-	default:
-		return "unknown workload kind " + w.Kind, false
+		return rollout.StatefulSet(s), nil
 	}
-	status := fmt.Sprintf("%s: %d/%d ready, %d updated", w, ready, want, updated)
-	if !rolled || ready != want || updated != want {
-		return status, false
+	return rollout.Workload{}, errors.New("unknown workload kind " + w.Kind)
+}
+
+// rolledOut says what a workload still waits for: its rollout, as `lab up`
+// waits for it, and then no other pod of it (an old or terminating one)
+// left, as its controller counts them and as the pods of its selector are.
+// `lab up` need not wait for that last pod to go; a test that counts the
+// pods that answer it must.
+func (e *Env) rolledOut(ctx context.Context, w rollout.Workload) (string, bool) {
+	if w.Pending != "" {
+		return w.Pending, false
 	}
-	pods, err := e.podsOf(ctx, selector)
+	if w.Replicas != w.Want {
+		return fmt.Sprintf("%s: %d pods counted, want %d", w.Name, w.Replicas, w.Want), false
+	}
+	pods, err := e.podsOf(ctx, w.Selector)
 	if err != nil {
 		return err.Error(), false
 	}
 	n := 0
 	for _, p := range pods {
 		if p.DeletionTimestamp != nil {
-			return status + ", pod " + p.Name + " still terminating", false
+			return w.Name + ": pod " + p.Name + " still terminating", false
 		}
 		if PodReady(&p) {
 			n++
 		}
 	}
-	if int32(len(pods)) != want || int32(n) != want {
-		return fmt.Sprintf("%s, %d pods of which %d ready", status, len(pods), n), false
+	if int32(len(pods)) != w.Want || int32(n) != w.Want {
+		return fmt.Sprintf("%s: %d pods of which %d ready, want %d", w.Name, len(pods), n, w.Want), false
 	}
-	return status, true
-}
-
-func replicas(r *int32) int32 {
-	if r == nil {
-		return 1
-	}
-	return *r
+	return "", true
 }
 
 func (e *Env) podsOf(ctx context.Context, selector *metav1.LabelSelector) ([]corev1.Pod, error) {
@@ -161,7 +152,11 @@ func (e *Env) podsOf(ctx context.Context, selector *metav1.LabelSelector) ([]cor
 // WaitWorkload waits until a workload is fully rolled out and ready.
 func (e *Env) WaitWorkload(ctx context.Context, w Workload, timeout time.Duration) error {
 	err := Eventually(ctx, timeout, 500*time.Millisecond, func(ctx context.Context) (string, bool) {
-		return e.workloadState(ctx, w)
+		rw, err := e.readWorkload(ctx, w)
+		if err != nil {
+			return err.Error(), false
+		}
+		return e.rolledOut(ctx, rw)
 	})
 	if err != nil {
 		return fmt.Errorf("wait for %s: %w", w, err)
@@ -188,114 +183,46 @@ func (e *Env) WaitServiceEndpoints(ctx context.Context, service string, n int, t
 // LabState says what in the namespace is not ready yet: workloads, pods
 // and, with wantLB, LoadBalancer addresses. Empty means everything is.
 func (e *Env) LabState(ctx context.Context, wantLB bool) ([]string, error) {
-	var pending []string
-	deps, err := e.Client.AppsV1().Deployments(e.Opts.Namespace).List(ctx, metav1.ListOptions{})
+	ws, err := rollout.Workloads(ctx, e.Client, e.Opts.Namespace)
 	if err != nil {
-		return nil, fmt.Errorf("list deployments: %w", err)
+		return nil, err
 	}
-	sets, err := e.Client.AppsV1().StatefulSets(e.Opts.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list statefulsets: %w", err)
-	}
-	if len(deps.Items)+len(sets.Items) == 0 {
+	if len(ws) == 0 {
 		return []string{"no workloads in namespace " + e.Opts.Namespace + " (is the lab deployed?)"}, nil
 	}
-	var ws []Workload
-	for _, d := range deps.Items {
-		ws = append(ws, Workload{Kind: "Deployment", Name: d.Name})
-	}
-	for _, s := range sets.Items {
-		ws = append(ws, Workload{Kind: "StatefulSet", Name: s.Name})
-	}
+	var pending []string
 	for _, w := range ws {
-		if status, ok := e.workloadState(ctx, w); !ok {
+		if status, ok := e.rolledOut(ctx, w); !ok {
 			pending = append(pending, status)
 		}
 	}
 	if wantLB {
-		svcs, err := e.Client.CoreV1().Services(e.Opts.Namespace).List(ctx, metav1.ListOptions{})
+		lbs, err := rollout.LoadBalancersPending(ctx, e.Client, e.Opts.Namespace)
 		if err != nil {
-			return nil, fmt.Errorf("list services: %w", err)
+			return nil, err
 		}
-		for _, s := range svcs.Items {
-			if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
-				pending = append(pending, "service/"+s.Name+": LoadBalancer address pending")
-			}
-		}
+		pending = append(pending, lbs...)
 	}
 	slices.Sort(pending)
 	return pending, nil
 }
 
-// Endpoint is one ready endpoint of a Service.
-type Endpoint struct {
-	IP   string
-	Pod  string
-	Node string
-	// Hostname is the endpoint's DNS label under a headless Service.
-	Hostname string
-}
+// Endpoint is one ready endpoint of a Service, as lab check reads it too.
+type Endpoint = kube.Endpoint
 
 // ReadyEndpoints lists a Service's ready endpoints from its EndpointSlices,
 // sorted by pod name.
 func (e *Env) ReadyEndpoints(ctx context.Context, service string) ([]Endpoint, error) {
-	list, err := e.Client.DiscoveryV1().EndpointSlices(e.Opts.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.Set{discoveryv1.LabelServiceName: service}.String(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list endpointslices of %s: %w", service, err)
-	}
-	seen := map[string]bool{}
-	var out []Endpoint
-	for _, s := range list.Items {
-		for _, ep := range s.Endpoints {
-			// A missing condition counts as ready, as the API says consumers
-			// should treat it.
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready || len(ep.Addresses) == 0 || seen[ep.Addresses[0]] {
-				continue
-			}
-			seen[ep.Addresses[0]] = true
-			out = append(out, endpointOf(ep))
-		}
-	}
-	slices.SortFunc(out, func(a, b Endpoint) int { return strings.Compare(a.Pod, b.Pod) })
-	return out, nil
-}
-
-func endpointOf(ep discoveryv1.Endpoint) Endpoint {
-	e := Endpoint{IP: ep.Addresses[0]}
-	if ep.TargetRef != nil {
-		e.Pod = ep.TargetRef.Name
-	}
-	if ep.NodeName != nil {
-		e.Node = *ep.NodeName
-	}
-	if ep.Hostname != nil {
-		e.Hostname = *ep.Hostname
-	}
-	return e
+	return kube.ReadyEndpoints(ctx, e.Client, e.Opts.Namespace, service)
 }
 
 // Pods lists the running pods of a workload's selector, sorted by name.
 func (e *Env) Pods(ctx context.Context, w Workload) ([]corev1.Pod, error) {
-	var selector *metav1.LabelSelector
-	switch w.Kind {
-	case "Deployment":
-		d, err := e.Client.AppsV1().Deployments(e.Opts.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", w, err)
-		}
-		selector = d.Spec.Selector
-	case "StatefulSet":
-		s, err := e.Client.AppsV1().StatefulSets(e.Opts.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", w, err)
-		}
-		selector = s.Spec.Selector
-	default:
-		return nil, errors.New("unknown workload kind " + w.Kind)
+	rw, err := e.readWorkload(ctx, w)
+	if err != nil {
+		return nil, err
 	}
-	pods, err := e.podsOf(ctx, selector)
+	pods, err := e.podsOf(ctx, rw.Selector)
 	if err != nil {
 		return nil, err
 	}

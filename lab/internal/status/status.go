@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/podpaths/podpaths/lab/kube"
 )
 
 // Print writes the nodes, the namespace's pods and its Services as tables.
@@ -32,7 +34,7 @@ func Print(ctx context.Context, client kubernetes.Interface, namespace string, w
 	}
 	nodeRows := []string{"NODE\tROLES\tREADY\tINTERNAL-IP\tVERSION"}
 	for _, n := range nodes.Items {
-		nodeRows = append(nodeRows, row(n.Name, roles(n), nodeReady(n), internalIP(n), n.Status.NodeInfo.KubeletVersion))
+		nodeRows = append(nodeRows, row(n.Name, roles(n), nodeReady(n), orNone(kube.InternalIP(&n)), n.Status.NodeInfo.KubeletVersion))
 	}
 	podRows := []string{"POD\tREADY\tSTATUS\tRESTARTS\tIP\tNODE"}
 	for _, p := range pods.Items {
@@ -109,15 +111,6 @@ func nodeReady(n corev1.Node) string {
 		}
 	}
 	return "Unknown"
-}
-
-func internalIP(n corev1.Node) string {
-	for _, a := range n.Status.Addresses {
-		if a.Type == corev1.NodeInternalIP {
-			return a.Address
-		}
-	}
-	return "<none>"
 }
 
 // containers counts ready containers, native sidecars (restartable init

@@ -1,11 +1,4 @@
-// Package component applies one of deploy/'s kustomize components to a
-// running lab, and takes it off again, touching only what the component
-// changes. A component is rendered twice, the base alone and the base with
-// the component; the difference, as strategic merge patches and new objects,
-// is what gets applied. So it works whichever overlay the cluster runs
-// (kind's, the local one, a user's own) and leaves every other field alone,
-// and the inverse patches restore exactly the base's values.
-package component
+package manifest
 
 import (
 	"context"
@@ -20,19 +13,13 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
-
-// FieldManager owns what the suite creates with server-side apply.
-const FieldManager = "podpaths-e2e"
 
 // Change is what a component does to one object.
 type Change struct {
@@ -56,14 +43,42 @@ func (c Change) Describe() string {
 	return s + ": " + string(c.Patch)
 }
 
-// Render renders deploy/base with the named component on top (component ""
-// renders the base alone).
-func Render(deployDir, component string) ([]*unstructured.Unstructured, error) {
+// ComponentChanges returns what the component deployDir/components/<name>
+// changes. The component is rendered twice, deploy/base alone and
+// deploy/base with the component; the difference, as strategic merge patches
+// and new objects, is what Client.ApplyChanges applies. So it works whichever
+// overlay the cluster runs (kind's, the local one, a user's own) and leaves
+// every other field alone, and the inverse patches restore exactly the
+// base's values.
+func ComponentChanges(deployDir, name string) ([]Change, error) {
+	base, err := renderComponent(deployDir, "")
+	if err != nil {
+		return nil, err
+	}
+	with, err := renderComponent(deployDir, name)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := diff(base, with)
+	if err != nil {
+		return nil, fmt.Errorf("component %s: %w", name, err)
+	}
+	if len(changes) == 0 {
+		return nil, fmt.Errorf("component %s changes nothing", name)
+	}
+	return changes, nil
+}
+
+// renderComponent renders deploy/base with the named component on top
+// (component "" renders the base alone), through a kustomization written to
+// a temporary directory: a component has no kustomization of its own to
+// render.
+func renderComponent(deployDir, component string) ([]*unstructured.Unstructured, error) {
 	abs, err := filepath.Abs(deployDir)
 	if err != nil {
 		return nil, fmt.Errorf("deploy dir: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "podpaths-e2e-kustomize-")
+	dir, err := os.MkdirTemp("", "podpaths-component-")
 	if err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
@@ -84,44 +99,16 @@ func Render(deployDir, component string) ([]*unstructured.Unstructured, error) {
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o600); err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
-	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	objs, err := Render(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize base + component %q: %w", component, err)
-	}
-	var objs []*unstructured.Unstructured
-	for _, r := range resMap.Resources() {
-		m, err := r.Map()
-		if err != nil {
-			return nil, fmt.Errorf("kustomize %s: %w", r.CurId(), err)
-		}
-		objs = append(objs, &unstructured.Unstructured{Object: m})
+		return nil, fmt.Errorf("base + component %q: %w", component, err)
 	}
 	return objs, nil
 }
 
-// Changes renders the component and returns what it changes.
-func Changes(deployDir, component string) ([]Change, error) {
-	base, err := Render(deployDir, "")
-	if err != nil {
-		return nil, err
-	}
-	with, err := Render(deployDir, component)
-	if err != nil {
-		return nil, err
-	}
-	changes, err := Diff(base, with)
-	if err != nil {
-		return nil, fmt.Errorf("component %s: %w", component, err)
-	}
-	if len(changes) == 0 {
-		return nil, fmt.Errorf("component %s changes nothing", component)
-	}
-	return changes, nil
-}
-
-// Diff compares two renderings object by object. Objects only in base are
+// diff compares two renderings object by object. Objects only in base are
 // not expected from a component and are an error.
-func Diff(base, with []*unstructured.Unstructured) ([]Change, error) {
+func diff(base, with []*unstructured.Unstructured) ([]Change, error) {
 	byKey := map[string]*unstructured.Unstructured{}
 	for _, o := range base {
 		byKey[key(o)] = o
@@ -219,48 +206,36 @@ func dropOrder(v any) {
 	}
 }
 
-// Client applies changes to a cluster.
-type Client struct {
-	Dynamic dynamic.Interface
-	Mapper  meta.RESTMapper
-}
-
-// Apply patches every changed object and creates every new one.
-func (c Client) Apply(ctx context.Context, changes []Change) error {
+// ApplyChanges patches every changed object and creates every new one. A
+// changed object gets only its patch, not the whole rendered object: that
+// would also set every field of deploy/base, over what the overlay that the
+// cluster runs changed.
+func (c Client) ApplyChanges(ctx context.Context, changes []Change) error {
 	for _, ch := range changes {
-		ri, err := c.resource(ch.Object)
-		if err != nil {
-			return err
-		}
 		if ch.New {
-			_, err = ri.Apply(ctx, ch.Object.GetName(), ch.Object, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
-		} else {
-			_, err = ri.Patch(ctx, ch.Object.GetName(), types.StrategicMergePatchType, ch.Patch, metav1.PatchOptions{FieldManager: FieldManager})
+			if err := c.apply(ctx, ch.Object); err != nil {
+				return err
+			}
+			continue
 		}
-		if err != nil {
+		if err := c.patch(ctx, ch.Object, ch.Patch); err != nil {
 			return fmt.Errorf("apply %s: %w", ch.Describe(), err)
 		}
 	}
 	return nil
 }
 
-// Revert undoes Apply: inverse patches, and deletes what it created. It
-// tries every change and reports all errors.
-func (c Client) Revert(ctx context.Context, changes []Change) error {
+// RevertChanges undoes ApplyChanges, last change first: inverse patches, and
+// deletes what it created. It tries every change and reports all errors, so
+// that one failure leaves as little of the component behind as it can.
+func (c Client) RevertChanges(ctx context.Context, changes []Change) error {
 	var errs []error
 	for _, ch := range slices.Backward(changes) {
-		ri, err := c.resource(ch.Object)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+		var err error
 		if ch.New {
-			err = ri.Delete(ctx, ch.Object.GetName(), metav1.DeleteOptions{})
-			if apierrors.IsNotFound(err) {
-				err = nil
-			}
+			err = c.delete(ctx, ch.Object)
 		} else {
-			_, err = ri.Patch(ctx, ch.Object.GetName(), types.StrategicMergePatchType, ch.Inverse, metav1.PatchOptions{FieldManager: FieldManager})
+			err = c.patch(ctx, ch.Object, ch.Inverse)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("revert %s: %w", ch.Describe(), err))
@@ -269,14 +244,24 @@ func (c Client) Revert(ctx context.Context, changes []Change) error {
 	return errors.Join(errs...)
 }
 
-func (c Client) resource(o *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
-	gvk := o.GroupVersionKind()
-	m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+// patch applies a strategic merge patch to the live object.
+func (c Client) patch(ctx context.Context, obj *unstructured.Unstructured, patch []byte) error {
+	ri, err := resourceFor(c.Dynamic, c.Mapper, obj)
 	if err != nil {
-		return nil, fmt.Errorf("map %s: %w", key(o), err)
+		return err
 	}
-	if m.Scope.Name() != meta.RESTScopeNameNamespace {
-		return c.Dynamic.Resource(m.Resource), nil
+	_, err = ri.Patch(ctx, obj.GetName(), types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: c.FieldManager})
+	return err
+}
+
+// delete deletes the live object; one already gone is what was wanted.
+func (c Client) delete(ctx context.Context, obj *unstructured.Unstructured) error {
+	ri, err := resourceFor(c.Dynamic, c.Mapper, obj)
+	if err != nil {
+		return err
 	}
-	return c.Dynamic.Resource(m.Resource).Namespace(o.GetNamespace()), nil
+	if err := ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
