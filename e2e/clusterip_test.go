@@ -28,7 +28,7 @@ func TestClusterIP(t *testing.T) {
 	want := net.JoinHostPort(clusterIP, strconv.Itoa(backendPort))
 
 	t.Run("env/frontend-report", func(t *testing.T) {
-		p := findPath(t, r.pathReport(t), "frontend-backend-env")
+		p := findPath(t, r.pathReport(t), report.FrontendBackendID(report.MethodEnv))
 		if !p.OK || len(p.Addresses) == 0 || p.Addresses[0] != want {
 			t.Errorf("frontend found the backend by env as %s; want ok at %s, the clusterIP from the API", describePath(p), want)
 		}
@@ -121,7 +121,7 @@ func TestSticky(t *testing.T) {
 		}
 	})
 	t.Run("frontend-report", func(t *testing.T) {
-		p := findPath(t, r.pathReport(t), "frontend-backend-sticky-dns")
+		p := findPath(t, r.pathReport(t), report.IDSticky)
 		if p.Outcome() != report.OutcomePass {
 			t.Errorf("frontend -> backend-sticky: %s", describePath(p))
 		}

@@ -9,7 +9,7 @@
 //
 // They reuse the lab CLI's reachability matrix (lab/matrix), so that `make
 // check` and e2e judge a cluster the same way, and add what a single look
-// cannot show: each assertion of DESIGN.md section 5 as a test of its own,
+// cannot show: each e2e assertion of docs/design.md as a test of its own,
 // mutations (scaling, deleting a Service, switching components, rolling
 // restarts under traffic) that are undone when the test ends, and negative
 // cases. A probe pod (probe/, image localhost/podpaths/probe) sees the

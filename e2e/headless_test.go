@@ -6,11 +6,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // dnsTimeout bounds how long DNS may lag behind the API: CoreDNS answers
@@ -153,7 +153,7 @@ func headlessPods(t *testing.T, r *run) []string {
 	t.Helper()
 	var pods []string
 	for _, p := range r.pathReport(t).Paths {
-		if pod, ok := strings.CutPrefix(p.ID, "frontend-backend-headless-"); ok && p.OK {
+		if pod, ok := report.HeadlessPod(p.ID); ok && p.OK {
 			pods = append(pods, pod)
 		}
 	}

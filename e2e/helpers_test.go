@@ -280,26 +280,11 @@ func (r *run) fqdn(name string) string {
 	return name + "." + r.env.Opts.Namespace + ".svc." + r.env.Opts.ClusterDomain
 }
 
-// spreadAnswer is the frontend's /api/spread answer.
-type spreadAnswer struct {
-	N         int            `json:"n"`
-	KeepAlive bool           `json:"keepalive"`
-	Address   string         `json:"address"`
-	Pods      []spreadPod    `json:"pods"`
-	Errors    map[string]int `json:"errors"`
-}
-
-type spreadPod struct {
-	Pod   string `json:"pod"`
-	Node  string `json:"node"`
-	Count int    `json:"count"`
-}
-
 // spread asks the frontend to call the backend ClusterIP n times.
-func (r *run) spread(t *testing.T, n int, keepAlive bool) spreadAnswer {
+func (r *run) spread(t *testing.T, n int, keepAlive bool) report.Spread {
 	t.Helper()
 	q := url.Values{"n": {strconv.Itoa(n)}, "keepalive": {strconv.FormatBool(keepAlive)}}
-	var s spreadAnswer
+	var s report.Spread
 	getJSON(t, r.ctx, r.entry(t)+"/api/spread?"+q.Encode(), &s)
 	return s
 }

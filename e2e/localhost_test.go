@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -40,10 +39,7 @@ func TestLocalhost(t *testing.T) {
 				if !c.OK {
 					t.Fatalf("GET %s from pod %s: %s", u, r.probe.Pod.Name, describeCall(c))
 				}
-				var answer struct {
-					identity.Whoami
-					Sidecar report.Path `json:"sidecar"`
-				}
+				var answer report.BackendWhoami
 				if err := json.Unmarshal(c.Body, &answer); err != nil {
 					t.Fatalf("decode %s: %v", u, err)
 				}

@@ -31,7 +31,7 @@ func TestServiceWithoutEndpoints(t *testing.T) {
 	}
 	t.Run("frontend-report", func(t *testing.T) {
 		rep := r.pathReport(t)
-		for _, id := range []string{"frontend-backend-dns", "frontend-backend-env"} {
+		for _, id := range []string{report.FrontendBackendID(report.MethodDNS), report.FrontendBackendID(report.MethodEnv)} {
 			t.Run(id, func(t *testing.T) {
 				p := findPath(t, rep, id)
 				if p.OK || p.ErrorKind != report.ErrorRefused {

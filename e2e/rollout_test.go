@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,11 +98,9 @@ func okWithSidecar(c probecmd.Call) error {
 	if err := okAnswer(c); err != nil {
 		return err
 	}
-	var a struct {
-		Sidecar report.Path `json:"sidecar"`
-	}
-	if err := json.Unmarshal(c.Body, &a); err != nil || !a.Sidecar.OK {
-		return fmt.Errorf("backend %s answered, but its sidecar call failed: %s", c.AnsweredBy.Pod, describePath(a.Sidecar))
+	sc, ok := report.DecodeSidecar(c.Body)
+	if !ok || !sc.OK {
+		return fmt.Errorf("backend %s answered, but its sidecar call failed: %s", c.AnsweredBy.Pod, describePath(sc))
 	}
 	return nil
 }

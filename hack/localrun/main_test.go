@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podpaths/podpaths/platform/progtest"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -30,20 +30,8 @@ func buildServices(t *testing.T) string {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close() //nolint:errcheck
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d, want 200", url, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+	if code := progtest.GetJSON(t, url, v); code != http.StatusOK {
+		t.Fatalf("GET %s = %d, want 200", url, code)
 	}
 }
 

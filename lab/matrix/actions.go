@@ -41,8 +41,8 @@ func (c *Checker) outsideActions(t targets) []outside {
 		}
 		o := c.nodePortAction(n.name, n.name, addr, t)
 		if c.cfg.NodeIPsUnreachable != "" && o.entry != nil {
-			p := report.Path{ID: "outside-nodeport-" + n.name, From: "outside", To: n.name + " " + addr,
-				Method: MethodNodePort, Addresses: []string{addr}, ToNode: n.name}
+			p := report.Path{ID: report.OutsideNodePortID(n.name), From: "outside", To: n.name + " " + addr,
+				Method: report.MethodNodePort, Addresses: []string{addr}, ToNode: n.name}
 			o = outside{action: fixed(o.name, skipped(p, c.cfg.NodeIPsUnreachable))}
 		}
 		out = append(out, o)
@@ -55,7 +55,7 @@ func (c *Checker) outsideActions(t targets) []outside {
 // expected to fail there (a timeout, not a refusal).
 func (c *Checker) nodePortAction(label, nodeName, addr string, t targets) outside {
 	p := report.Path{
-		ID: "outside-nodeport-" + label, From: "outside", To: label, Method: MethodNodePort,
+		ID: report.OutsideNodePortID(label), From: "outside", To: label, Method: report.MethodNodePort,
 		Expected: report.ExpectOK, ToNode: nodeName,
 	}
 	if addr != "" {
@@ -71,7 +71,7 @@ func (c *Checker) nodePortAction(label, nodeName, addr string, t targets) outsid
 	// checked where the call is an outside one and reaches the node itself
 	// (not through a localhost forwarder, which is a client of its own).
 	keepsClient := t.etpLocal && !onNode && label == nodeName && p.Expected != report.ExpectFail
-	e := httpEntry{client: c.http, m: MethodNodePort, addr: addr}
+	e := httpEntry{prober: c.prober, m: report.MethodNodePort, addr: addr}
 	name := "nodeport " + label
 	switch {
 	case t.nodePortErr != nil:
@@ -92,18 +92,18 @@ func (c *Checker) clientIPAction(name string, p report.Path, e httpEntry) action
 	return action{name: name, run: func(ctx context.Context) []Check {
 		ctx, cancel := context.WithTimeout(ctx, c.cfg.OutsideTimeout)
 		defer cancel()
-		a := e.get(ctx, pathWhoami)
-		a.fill(&p)
+		res := e.get(ctx, pathWhoami)
+		res.FillOutcome(&p)
 		if !p.OK {
 			return []Check{{Path: p}}
 		}
-		if err := decodeIdentity(a.body, &p); err != nil {
+		if err := decodeIdentity(res.Body, &p); err != nil {
 			markFailed(&p, err)
 			return []Check{{Path: p}}
 		}
-		if p.ClientIPSeen != a.localIP {
+		if from := localIP(res); p.ClientIPSeen != from {
 			p.OK, p.ErrorKind = false, report.ErrorOther
-			p.Error = fmt.Sprintf("nginx saw client %s, but the call came from %s: externalTrafficPolicy Local must keep the client's address", p.ClientIPSeen, a.localIP)
+			p.Error = fmt.Sprintf("nginx saw client %s, but the call came from %s: externalTrafficPolicy Local must keep the client's address", p.ClientIPSeen, from)
 		}
 		return []Check{{Path: p, Detail: answeredBy(Check{Path: p}) + " saw client " + p.ClientIPSeen}}
 	}}
@@ -111,7 +111,7 @@ func (c *Checker) clientIPAction(name string, p report.Path, e httpEntry) action
 
 func (c *Checker) loadBalancerAction(t targets) outside {
 	p := report.Path{
-		ID: "outside-loadbalancer", From: "outside", To: c.cfg.LoadBalancerService, Method: MethodLoadBalancer,
+		ID: report.IDOutsideLoadBalancer, From: "outside", To: c.cfg.LoadBalancerService, Method: report.MethodLoadBalancer,
 		Expected: report.ExpectOK,
 	}
 	name := "loadbalancer " + c.cfg.LoadBalancerService
@@ -124,7 +124,7 @@ func (c *Checker) loadBalancerAction(t targets) outside {
 	p.To += " " + t.lbAddress
 	p.Query = "GET http://" + t.lbAddress + pathWhoami
 	p.Addresses = []string{t.lbAddress}
-	e := httpEntry{client: c.http, m: MethodLoadBalancer, addr: t.lbAddress}
+	e := httpEntry{prober: c.prober, m: report.MethodLoadBalancer, addr: t.lbAddress}
 	return outside{action: c.whoamiAction(name, p, e), entry: e}
 }
 
@@ -134,10 +134,10 @@ func (c *Checker) whoamiAction(name string, p report.Path, e entry) action {
 	return action{name: name, run: func(ctx context.Context) []Check {
 		ctx, cancel := context.WithTimeout(ctx, c.cfg.OutsideTimeout)
 		defer cancel()
-		a := e.get(ctx, pathWhoami)
-		a.fill(&p)
+		res := e.get(ctx, pathWhoami)
+		res.FillOutcome(&p)
 		if p.OK {
-			if err := decodeIdentity(a.body, &p); err != nil {
+			if err := decodeIdentity(res.Body, &p); err != nil {
 				markFailed(&p, err)
 			}
 		}
@@ -176,9 +176,9 @@ func (c *Checker) insideActions(e entry, t targets) []action {
 	q.Set("keepalive", "false")
 	spread := pathSpread + "?" + q.Encode()
 	actions := []action{
-		c.reportAction(e, "frontend /api/paths", "outside-frontend-paths", "frontend "+pathPaths, pathPaths),
+		c.reportAction(e, "frontend /api/paths", report.IDOutsidePaths, "frontend "+pathPaths, pathPaths),
 		c.spreadAction(e, spread, t.readyBackends),
-		c.reportAction(e, "backend /my-be/api/peers", "outside-nginx-backend-peers", "backend "+pathMyPeers, pathMyPeers),
+		c.reportAction(e, "backend /my-be/api/peers", report.IDOutsidePeers, "backend "+pathMyPeers, pathMyPeers),
 		c.myWhoamiAction(e),
 	}
 	if c.cfg.PerNode {
@@ -205,12 +205,12 @@ const noEntry = "no entry into the cluster answered, so the pods' own view canno
 func (c *Checker) call(ctx context.Context, e entry, pathQuery string, p *report.Path) []byte {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.InsideTimeout)
 	defer cancel()
-	a := e.get(ctx, pathQuery)
-	a.fill(p)
+	res := e.get(ctx, pathQuery)
+	res.FillOutcome(p)
 	if !p.OK {
 		return nil
 	}
-	return a.body
+	return res.Body
 }
 
 // reportAction fetches a path report and counts every path in it, besides the
@@ -225,7 +225,7 @@ func (c *Checker) reportAction(e entry, name, id, to, pathQuery string) action {
 		if body == nil {
 			return []Check{{Path: p}}
 		}
-		rep, err := decodeReport(body)
+		rep, err := report.DecodeReport(body)
 		if err != nil {
 			markFailed(&p, err)
 			return []Check{{Path: p}}
@@ -246,7 +246,7 @@ func (c *Checker) reportAction(e entry, name, id, to, pathQuery string) action {
 func (c *Checker) spreadAction(e entry, pathQuery string, readyBackends int) action {
 	return action{name: "frontend /api/spread", run: func(ctx context.Context) []Check {
 		p := report.Path{
-			ID: "frontend-backend-spread", From: "frontend", To: c.cfg.BackendService, Method: MethodSpread,
+			ID: report.IDSpread, From: "frontend", To: c.cfg.BackendService, Method: report.MethodSpread,
 			Query: "GET " + pathQuery, Expected: report.ExpectOK,
 		}
 		if e == nil {
@@ -256,7 +256,7 @@ func (c *Checker) spreadAction(e entry, pathQuery string, readyBackends int) act
 		if body == nil {
 			return []Check{{Path: p}}
 		}
-		s, err := decodeSpread(body)
+		s, err := report.DecodeSpread(body)
 		if err != nil {
 			markFailed(&p, err)
 			return []Check{{Path: p}}
@@ -274,7 +274,7 @@ func (c *Checker) spreadAction(e entry, pathQuery string, readyBackends int) act
 // its sidecar call.
 func (c *Checker) myWhoamiAction(e entry) action {
 	return action{name: "backend /my-be/api/whoami", run: func(ctx context.Context) []Check {
-		p := insidePath(e, "outside-nginx-backend-whoami", "backend "+pathMyWhoami, pathMyWhoami)
+		p := insidePath(e, report.IDOutsideWhoami, "backend "+pathMyWhoami, pathMyWhoami)
 		if e == nil {
 			return []Check{skipped(p, noEntry)}
 		}
@@ -287,7 +287,7 @@ func (c *Checker) myWhoamiAction(e entry) action {
 			return []Check{{Path: p}}
 		}
 		checks := []Check{{Path: p}}
-		if sc, ok := decodeSidecar(body); ok {
+		if sc, ok := report.DecodeSidecar(body); ok {
 			checks = append(checks, Check{Path: normalize(sc)})
 		}
 		return checks
@@ -317,8 +317,8 @@ func splitQuery(pathQuery string) (string, map[string]string) {
 }
 
 // judgeSpread checks a spread and describes it, e.g. "backend-0=7 backend-1=13 (2 of 2 ready)".
-func judgeSpread(s spread, readyBackends int) (string, error) {
-	detail := s.histogram()
+func judgeSpread(s report.Spread, readyBackends int) (string, error) {
+	detail := histogram(s)
 	if readyBackends >= 0 {
 		detail += fmt.Sprintf(" (%d ready)", readyBackends)
 	}
@@ -327,8 +327,8 @@ func judgeSpread(s spread, readyBackends int) (string, error) {
 		want = 2
 	}
 	switch {
-	case s.failed() > 0:
-		return detail, fmt.Errorf("%d of %d calls failed", s.failed(), s.N)
+	case s.Failed() > 0:
+		return detail, fmt.Errorf("%d of %d calls failed", s.Failed(), s.N)
 	case len(s.Pods) < want:
 		return detail, fmt.Errorf("%d calls without keep-alive all reached %d pod(s) while %d are ready", s.N, len(s.Pods), readyBackends)
 	}

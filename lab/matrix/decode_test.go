@@ -1,13 +1,6 @@
 package matrix
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"syscall"
 	"testing"
 
 	"github.com/podpaths/podpaths/platform/report"
@@ -55,32 +48,6 @@ func TestDecodeIdentity(t *testing.T) {
 	}
 }
 
-func TestDecodeReport(t *testing.T) {
-	t.Parallel()
-	// The example of DESIGN.md section 3.
-	body := `{"reporter":"frontend-a","generated_at":"2026-11-26T07:00:00Z","paths":[
-	  { "id": "frontend-backend-env", "from": "frontend", "to": "backend", "method": "env",
-	    "query": "BACKEND_SERVICE_HOST, BACKEND_SERVICE_PORT", "addresses": ["10.96.4.20:8080"],
-	    "ok": true, "status": 200, "error_kind": "", "error": "", "latency_ms": 1.7,
-	    "answered_by": {"pod": "backend-1", "pod_ip": "10.244.2.5", "node": "podpaths-worker2"},
-	    "client_ip_seen": "10.244.1.7", "hops": [], "expected": "ok" }],
-	  "summary":{"total":1,"ok":1,"failed":0,"skipped":0}}`
-	r, err := decodeReport([]byte(body))
-	if err != nil {
-		t.Fatalf("decodeReport: %v", err)
-	}
-	p := r.Paths[0]
-	if r.Reporter != "frontend-a" || p.ID != "frontend-backend-env" || p.Method != report.MethodEnv || !p.OK ||
-		p.AnsweredBy == nil || p.AnsweredBy.Node != "podpaths-worker2" || p.Outcome() != report.OutcomePass {
-		t.Errorf("decodeReport: got %+v", r)
-	}
-	for _, bad := range []string{`{"reporter":"x","paths":[]}`, `nope`} {
-		if _, err := decodeReport([]byte(bad)); err == nil {
-			t.Errorf("decodeReport(%s): got no error, want one", bad)
-		}
-	}
-}
-
 func TestSpread(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -112,39 +79,14 @@ func TestSpread(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := decodeSpread([]byte(tt.body))
+			s, err := report.DecodeSpread([]byte(tt.body))
 			if err != nil {
-				t.Fatalf("decodeSpread(%s): %v", tt.body, err)
+				t.Fatalf("DecodeSpread(%s): %v", tt.body, err)
 			}
 			detail, err := judgeSpread(s, tt.ready)
 			if detail != tt.wantDetail || (err != nil) != tt.wantErr {
 				t.Errorf("judgeSpread(%s, %d): got %q, %v; want %q, error %v", tt.body, tt.ready, detail, err, tt.wantDetail, tt.wantErr)
 			}
 		})
-	}
-	for _, bad := range []string{`{"pods":[]}`, `[1,2]`} {
-		if _, err := decodeSpread([]byte(bad)); err == nil {
-			t.Errorf("decodeSpread(%s): got no error, want one", bad)
-		}
-	}
-}
-
-func TestClassify(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		err  error
-		want report.ErrorKind
-	}{
-		{nil, report.ErrorNone},
-		{&url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, report.ErrorRefused},
-		{&url.Error{Op: "Get", URL: "http://x", Err: context.DeadlineExceeded}, report.ErrorTimeout},
-		{&net.DNSError{Err: "no such host", Name: "backend", IsNotFound: true}, report.ErrorDNS},
-		{fmt.Errorf("wrapped: %w", os.ErrDeadlineExceeded), report.ErrorTimeout},
-		{errors.New("connection reset by peer"), report.ErrorOther},
-	}
-	for _, tt := range tests {
-		if got := classify(tt.err); got != tt.want {
-			t.Errorf("classify(%v): got %q, want %q", tt.err, got, tt.want)
-		}
 	}
 }

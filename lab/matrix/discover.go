@@ -10,9 +10,10 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podpaths/podpaths/lab/kube"
 )
 
 // node is a node and the address the matrix calls it on.
@@ -65,8 +66,8 @@ func (c *Checker) discover(ctx context.Context) (targets, error) {
 	if err != nil {
 		return t, fmt.Errorf("list nodes: %w", err)
 	}
-	for _, n := range nodes.Items {
-		t.nodes = append(t.nodes, node{name: n.Name, ip: internalIP(n)})
+	for i := range nodes.Items {
+		t.nodes = append(t.nodes, node{name: nodes.Items[i].Name, ip: kube.InternalIP(&nodes.Items[i])})
 	}
 	c.discoverNodePort(ctx, &t)
 	c.discoverLoadBalancer(ctx, &t)
@@ -82,17 +83,23 @@ func (c *Checker) discover(ctx context.Context) (targets, error) {
 }
 
 // readyPods lists a Service's ready endpoints that name their pod and node,
-// sorted by node; onePerNode keeps the first pod of each node.
+// sorted by node, with the port of their EndpointSlice (which
+// kube.ReadyEndpoints leaves out); onePerNode keeps the first pod of each
+// node. None when the slices cannot be read.
 func (c *Checker) readyPods(ctx context.Context, service string, onePerNode bool) []podOnNode {
+	list, err := kube.EndpointSlices(ctx, c.client, c.cfg.Namespace, service)
+	if err != nil {
+		return nil
+	}
 	var pods []podOnNode
 	seen := map[string]bool{}
-	for _, s := range c.endpointSlices(ctx, service) {
+	for _, s := range list {
 		var port int32
 		if len(s.Ports) > 0 && s.Ports[0].Port != nil {
 			port = *s.Ports[0].Port
 		}
 		for _, e := range s.Endpoints {
-			if !ready(e) || e.NodeName == nil || e.TargetRef == nil || e.TargetRef.Kind != "Pod" {
+			if !kube.Ready(e) || e.NodeName == nil || e.TargetRef == nil || e.TargetRef.Kind != "Pod" {
 				continue
 			}
 			if onePerNode && seen[*e.NodeName] {
@@ -106,15 +113,6 @@ func (c *Checker) readyPods(ctx context.Context, service string, onePerNode bool
 		return cmp.Or(strings.Compare(a.node, b.node), strings.Compare(a.pod, b.pod))
 	})
 	return pods
-}
-
-func internalIP(n corev1.Node) string {
-	for _, a := range n.Status.Addresses {
-		if a.Type == corev1.NodeInternalIP {
-			return a.Address
-		}
-	}
-	return ""
 }
 
 func (c *Checker) discoverNodePort(ctx context.Context, t *targets) {
@@ -174,25 +172,17 @@ func (c *Checker) service(ctx context.Context, name string) (*corev1.Service, er
 	return svc, nil
 }
 
-// endpointSlices lists the slices of a Service; nil when they cannot be read.
-func (c *Checker) endpointSlices(ctx context.Context, service string) []discoveryv1.EndpointSlice {
-	list, err := c.client.DiscoveryV1().EndpointSlices(c.cfg.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: discoveryv1.LabelServiceName + "=" + service,
-	})
-	if err != nil {
-		return nil
-	}
-	return list.Items
-}
-
-// endpointNodes returns the nodes that hold a ready endpoint of a Service.
+// endpointNodes returns the nodes that hold a ready endpoint of a Service;
+// none when they cannot be read.
 func (c *Checker) endpointNodes(ctx context.Context, service string) map[string]bool {
 	nodes := map[string]bool{}
-	for _, s := range c.endpointSlices(ctx, service) {
-		for _, e := range s.Endpoints {
-			if ready(e) && e.NodeName != nil {
-				nodes[*e.NodeName] = true
-			}
+	eps, err := kube.ReadyEndpoints(ctx, c.client, c.cfg.Namespace, service)
+	if err != nil {
+		return nodes
+	}
+	for _, e := range eps {
+		if e.Node != "" {
+			nodes[e.Node] = true
 		}
 	}
 	return nodes
@@ -200,23 +190,9 @@ func (c *Checker) endpointNodes(ctx context.Context, service string) map[string]
 
 // readyEndpoints counts a Service's ready endpoints, or -1 when unknown.
 func (c *Checker) readyEndpoints(ctx context.Context, service string) int {
-	slices := c.endpointSlices(ctx, service)
-	if slices == nil {
+	eps, err := kube.ReadyEndpoints(ctx, c.client, c.cfg.Namespace, service)
+	if err != nil {
 		return -1
 	}
-	seen := map[string]bool{}
-	for _, s := range slices {
-		for _, e := range s.Endpoints {
-			if ready(e) && len(e.Addresses) > 0 {
-				seen[e.Addresses[0]] = true
-			}
-		}
-	}
-	return len(seen)
-}
-
-// ready treats a missing condition as ready, as the EndpointSlice API says
-// consumers should.
-func ready(e discoveryv1.Endpoint) bool {
-	return e.Conditions.Ready == nil || *e.Conditions.Ready
+	return len(eps)
 }

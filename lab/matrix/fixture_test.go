@@ -23,6 +23,7 @@ import (
 	restclient "k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -107,42 +108,40 @@ func spreadHandler(counts map[string]int, failed int) http.HandlerFunc {
 	}
 }
 
-// spreadAnswer is /api/spread's JSON: the pods that answered, with counts,
+// spreadAnswer is /api/spread's answer: the pods that answered, with counts,
 // and the failed calls as refusals.
-func spreadAnswer(counts map[string]int, failed int) map[string]any {
-	var pods []map[string]any
-	n := failed
+func spreadAnswer(counts map[string]int, failed int) report.Spread {
+	s := report.Spread{Service: "backend", Method: report.MethodDNS, N: failed, Errors: map[string]int{}}
 	for pod, c := range counts {
-		pods = append(pods, map[string]any{"pod": pod, "node": workerNode, "count": c})
-		n += c
+		s.Pods = append(s.Pods, report.PodCount{Pod: pod, Node: workerNode, Count: c})
+		s.N += c
 	}
-	errs := map[string]int{}
 	if failed > 0 {
-		errs["refused"] = failed
+		s.Errors[string(report.ErrorRefused)] = failed
 	}
-	return map[string]any{"service": "backend", "method": "dns", "n": n, "keepalive": false, "pods": pods, "errors": errs}
+	return s
 }
 
-func frontendIdentity() map[string]any {
-	return map[string]any{
-		"service": "frontend", "version": "0.1.0", "pod": "frontend-7c9-abcde", "namespace": nsName,
-		"pod_ip": "10.244.1.5", "node": workerNode, "client_ip": "127.0.0.1",
-		"forwarded": map[string]string{"x-real-ip": "172.18.0.1", "x-forwarded-for": "172.18.0.1"},
-	}
+func frontendIdentity() report.Whoami {
+	return identitySeeing("172.18.0.1")
 }
 
 // identitySeeing is the frontend's identity with the client address nginx
 // passed on.
-func identitySeeing(ip string) map[string]any {
-	id := frontendIdentity()
-	id["forwarded"] = map[string]string{"x-real-ip": ip, "x-forwarded-for": ip}
-	return id
+func identitySeeing(ip string) report.Whoami {
+	return report.Whoami{
+		Identity: report.Identity{Service: "frontend", Version: "0.1.0", Pod: "frontend-7c9-abcde", Namespace: nsName,
+			PodIP: "10.244.1.5", Node: workerNode},
+		ClientIP:  "127.0.0.1",
+		Forwarded: map[string]string{"x-real-ip": ip, "x-forwarded-for": ip},
+	}
 }
 
-func backendIdentity() map[string]any {
-	return map[string]any{
-		"service": "backend", "pod": "backend-1", "pod_ip": "10.244.2.5", "node": worker2, "client_ip": "10.244.1.5",
-		"sidecar": report.Path{ID: "backend-sidecar-localhost", From: "backend", To: "sidecar", Method: report.MethodLocalhost,
+func backendIdentity() report.BackendWhoami {
+	return report.BackendWhoami{
+		Whoami: report.Whoami{Identity: report.Identity{Service: "backend", Pod: "backend-1", PodIP: "10.244.2.5", Node: worker2},
+			ClientIP: "10.244.1.5"},
+		Sidecar: report.Path{ID: report.IDSidecar, From: "backend", To: "sidecar", Method: report.MethodLocalhost,
 			OK: true, Status: 200, LatencyMS: 0.3, Expected: report.ExpectOK,
 			AnsweredBy: &report.Pod{Pod: "backend-1", PodIP: "10.244.2.5", Node: worker2}},
 	}
@@ -153,10 +152,10 @@ func backendIdentity() map[string]any {
 func frontendReport() report.Report {
 	by := &report.Pod{Pod: "backend-1", PodIP: "10.244.2.5", Node: worker2}
 	return report.New("frontend-7c9-abcde", time.Unix(0, 0), []report.Path{
-		{ID: "nginx-frontend-localhost", From: "nginx", To: "frontend", Method: report.MethodLocalhost, OK: true, Status: 200, LatencyMS: 0.4, Expected: report.ExpectOK},
-		{ID: "frontend-backend-env", From: "frontend", To: "backend", Method: report.MethodEnv, ErrorKind: report.ErrorUnconfigured,
+		{ID: report.IDNginxFrontend, From: "nginx", To: "frontend", Method: report.MethodLocalhost, OK: true, Status: 200, LatencyMS: 0.4, Expected: report.ExpectOK},
+		{ID: report.FrontendBackendID(report.MethodEnv), From: "frontend", To: "backend", Method: report.MethodEnv, ErrorKind: report.ErrorUnconfigured,
 			Error: "BACKEND_SERVICE_HOST not set: the pod started before the Service", Expected: report.ExpectOK},
-		{ID: "frontend-backend-dns", From: "frontend", To: "backend", Method: report.MethodDNS, OK: true, Status: 200, LatencyMS: 1.7, AnsweredBy: by, Expected: report.ExpectOK},
+		{ID: report.FrontendBackendID(report.MethodDNS), From: "frontend", To: "backend", Method: report.MethodDNS, OK: true, Status: 200, LatencyMS: 1.7, AnsweredBy: by, Expected: report.ExpectOK},
 		{ID: "frontend-sidecar-podip", From: "frontend", To: "backend-1 sidecar", Method: report.MethodStatic, ErrorKind: report.ErrorRefused,
 			Error: "connect: connection refused", LatencyMS: 0.2, Expected: report.ExpectFail},
 	})
@@ -164,9 +163,9 @@ func frontendReport() report.Report {
 
 func peersReport() report.Report {
 	return report.New("backend-1", time.Unix(0, 0), []report.Path{
-		{ID: "backend-1-backend-0-headless", From: "backend-1", To: "backend-0", Method: report.MethodHeadless, OK: true, Status: 200, Expected: report.ExpectOK,
+		{ID: report.SiblingID("backend-1", "backend-0"), From: "backend-1", To: "backend-0", Method: report.MethodHeadless, OK: true, Status: 200, Expected: report.ExpectOK,
 			AnsweredBy: &report.Pod{Pod: "backend-0", Node: workerNode}},
-		{ID: "backend-1-backend-2-headless", From: "backend-1", To: "backend-2", Method: report.MethodHeadless, OK: true, Status: 200, Expected: report.ExpectOK,
+		{ID: report.SiblingID("backend-1", "backend-2"), From: "backend-1", To: "backend-2", Method: report.MethodHeadless, OK: true, Status: 200, Expected: report.ExpectOK,
 			AnsweredBy: &report.Pod{Pod: "backend-2", Node: cpNode}},
 	})
 }
@@ -261,7 +260,7 @@ func (f *fixture) removeService(name string) {
 	}
 }
 
-func (f *fixture) dial() DialFunc {
+func (f *fixture) dial() probe.DialFunc {
 	routes := map[string]string{}
 	for k, v := range f.routes {
 		routes[k] = v

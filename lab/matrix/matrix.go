@@ -15,33 +15,15 @@ package matrix
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 )
-
-// Methods of the paths the matrix itself tries. The discovery methods of the
-// pods' own paths come from the report package.
-const (
-	// MethodNodePort reaches the frontend's nginx on <node IP>:<nodePort>,
-	// where kube-proxy forwards to a ready endpoint on any node.
-	MethodNodePort report.Method = "nodeport"
-	// MethodLoadBalancer reaches it on the LoadBalancer ingress address.
-	MethodLoadBalancer report.Method = "loadbalancer"
-	// MethodAPIProxy reaches it through the API server's service proxy, which
-	// dials a pod of the Service directly and bypasses kube-proxy.
-	MethodAPIProxy report.Method = "apiserver-proxy"
-	// MethodSpread is the frontend calling the backend ClusterIP many times.
-	MethodSpread report.Method = "spread"
-)
-
-// DialFunc dials a network address, as net.Dialer.DialContext does.
-type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
 
 // Localhost is an address on this machine that forwards to a node's NodePort,
 // as kind's extraPortMappings do for 127.0.0.1:30080.
@@ -90,7 +72,7 @@ type Config struct {
 	// reported when only the NodePort or the LoadBalancer is broken.
 	APIProxy bool
 	// DialContext dials every outside connection; nil means a net.Dialer.
-	DialContext DialFunc
+	DialContext probe.DialFunc
 	// PerNode asks a frontend on every node that runs one for its own path
 	// report and spread, through the API server's pod proxy, when the
 	// frontends run on more than one node: each node's view, with the node
@@ -98,7 +80,7 @@ type Config struct {
 	PerNode bool
 }
 
-// DefaultConfig returns the names of DESIGN.md section 4 and the timeouts
+// DefaultConfig returns the names of docs/design.md and the timeouts
 // `lab check` uses.
 func DefaultConfig() Config {
 	return Config{
@@ -117,29 +99,22 @@ func DefaultConfig() Config {
 // Checker runs the matrix against one cluster.
 type Checker struct {
 	client kubernetes.Interface
-	http   *http.Client
+	prober *probe.Prober
 	cfg    Config
 }
 
 // New returns a Checker that reads the cluster through client.
 func New(client kubernetes.Interface, cfg Config) *Checker {
-	return &Checker{client: client, http: newHTTPClient(cfg.DialContext), cfg: cfg}
+	return &Checker{client: client, prober: &probe.Prober{Client: newHTTPClient(cfg.DialContext)}, cfg: cfg}
 }
 
-// newHTTPClient returns the client for outside calls. It never uses a proxy
-// from the environment, never follows redirects (a redirect could point
-// anywhere) and opens a new connection per call, so every call really goes
-// through the Service again instead of reusing a connection to one pod.
-func newHTTPClient(dial DialFunc) *http.Client {
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	return &http.Client{
-		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
+// newHTTPClient returns the client for outside calls: the probe's client,
+// which never uses a proxy from the environment and never follows
+// redirects, without keep-alive, so that every call really goes through
+// the Service again instead of reusing a connection to one pod. The calls'
+// contexts bound them.
+func newHTTPClient(dial probe.DialFunc) *http.Client {
+	return probe.NewClient(probe.ClientOptions{Dial: dial})
 }
 
 // Run runs every action and returns the result. It returns an error only when

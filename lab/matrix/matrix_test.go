@@ -39,22 +39,22 @@ func TestRun(t *testing.T) {
 		{
 			name: "healthy lab",
 			checks: map[string]want{
-				"outside-nodeport-localhost":     pass,
-				"outside-nodeport-" + cpNode:     pass,
-				"outside-nodeport-" + workerNode: pass,
-				"outside-nodeport-" + worker2:    pass,
-				"outside-loadbalancer":           pass,
-				"outside-frontend-paths":         pass,
-				"nginx-frontend-localhost":       pass,
-				"frontend-backend-env":           {report.OutcomeSkip, report.ErrorUnconfigured},
-				"frontend-backend-dns":           pass,
-				"frontend-sidecar-podip":         {report.OutcomePass, report.ErrorRefused},
-				"frontend-backend-spread":        pass,
-				"outside-nginx-backend-peers":    pass,
-				"backend-1-backend-0-headless":   pass,
-				"backend-1-backend-2-headless":   pass,
-				"outside-nginx-backend-whoami":   pass,
-				"backend-sidecar-localhost":      pass,
+				report.OutsideNodePortID("localhost"):      pass,
+				report.OutsideNodePortID(cpNode):           pass,
+				report.OutsideNodePortID(workerNode):       pass,
+				report.OutsideNodePortID(worker2):          pass,
+				report.IDOutsideLoadBalancer:               pass,
+				report.IDOutsidePaths:                      pass,
+				report.IDNginxFrontend:                     pass,
+				report.FrontendBackendID(report.MethodEnv): {report.OutcomeSkip, report.ErrorUnconfigured},
+				report.FrontendBackendID(report.MethodDNS): pass,
+				"frontend-sidecar-podip":                   {report.OutcomePass, report.ErrorRefused},
+				report.IDSpread:                            pass,
+				report.IDOutsidePeers:                      pass,
+				report.SiblingID("backend-1", "backend-0"): pass,
+				report.SiblingID("backend-1", "backend-2"): pass,
+				report.IDOutsideWhoami:                     pass,
+				report.IDSidecar:                           pass,
 			},
 			ok: 15, skipped: 1, passed: true, entry: "nodeport 127.0.0.1:", reasonHas: "frontend-backend-env: BACKEND_SERVICE_HOST not set",
 		},
@@ -63,20 +63,20 @@ func TestRun(t *testing.T) {
 			setup: func(f *fixture) {
 				f.replace(service("frontend", corev1.ServiceTypeLoadBalancer, 80, 31234, ""))
 			},
-			checks: map[string]want{"outside-loadbalancer": {report.OutcomeSkip, report.ErrorUnconfigured}},
+			checks: map[string]want{report.IDOutsideLoadBalancer: {report.OutcomeSkip, report.ErrorUnconfigured}},
 			ok:     14, skipped: 2, passed: true,
 			reasonHas: "outside-loadbalancer: service frontend has no LoadBalancer ingress address yet",
 		},
 		{
 			name:   "a refusing node fails as refused",
 			setup:  func(f *fixture) { f.refuse(nodeAddr(workerNode)) },
-			checks: map[string]want{"outside-nodeport-" + workerNode: {report.OutcomeFail, report.ErrorRefused}},
+			checks: map[string]want{report.OutsideNodePortID(workerNode): {report.OutcomeFail, report.ErrorRefused}},
 			ok:     14, failed: 1, skipped: 1,
 		},
 		{
 			name:   "a hanging node fails as timeout",
 			setup:  func(f *fixture) { f.hang(nodeAddr(worker2)) },
-			checks: map[string]want{"outside-nodeport-" + worker2: {report.OutcomeFail, report.ErrorTimeout}},
+			checks: map[string]want{report.OutsideNodePortID(worker2): {report.OutcomeFail, report.ErrorTimeout}},
 			ok:     14, failed: 1, skipped: 1,
 		},
 		{
@@ -93,11 +93,11 @@ func TestRun(t *testing.T) {
 				f.hang(nodeAddr(worker2))
 			},
 			checks: map[string]want{
-				"outside-nodeport-localhost":     {report.OutcomePass, report.ErrorTimeout},
-				"outside-nodeport-" + cpNode:     {report.OutcomePass, report.ErrorTimeout},
-				"outside-nodeport-" + workerNode: pass,
-				"outside-nodeport-" + worker2:    {report.OutcomePass, report.ErrorTimeout},
-				"outside-frontend-paths":         pass,
+				report.OutsideNodePortID("localhost"): {report.OutcomePass, report.ErrorTimeout},
+				report.OutsideNodePortID(cpNode):      {report.OutcomePass, report.ErrorTimeout},
+				report.OutsideNodePortID(workerNode):  pass,
+				report.OutsideNodePortID(worker2):     {report.OutcomePass, report.ErrorTimeout},
+				report.IDOutsidePaths:                 pass,
 			},
 			ok: 15, skipped: 1, passed: true, entry: "nodeport " + nodeAddr(workerNode),
 		},
@@ -112,7 +112,7 @@ func TestRun(t *testing.T) {
 				f.hang(nodeAddr(cpNode))
 				f.hang(nodeAddr(worker2))
 			},
-			checks: map[string]want{"outside-nodeport-" + workerNode: {report.OutcomeFail, report.ErrorOther}},
+			checks: map[string]want{report.OutsideNodePortID(workerNode): {report.OutcomeFail, report.ErrorOther}},
 			ok:     14, failed: 1, skipped: 1, entry: "loadbalancer",
 		},
 		{
@@ -127,9 +127,9 @@ func TestRun(t *testing.T) {
 				f.hang(nodeAddr(worker2))
 			},
 			checks: map[string]want{
-				"outside-nodeport-localhost":  pass,
-				"outside-nodeport-" + cpNode:  pass,
-				"outside-nodeport-" + worker2: {report.OutcomePass, report.ErrorTimeout},
+				report.OutsideNodePortID("localhost"): pass,
+				report.OutsideNodePortID(cpNode):      pass,
+				report.OutsideNodePortID(worker2):     {report.OutcomePass, report.ErrorTimeout},
 			},
 			ok: 15, skipped: 1, passed: true, entry: "nodeport 127.0.0.1",
 		},
@@ -141,7 +141,7 @@ func TestRun(t *testing.T) {
 				f.replace(svc)
 				f.front.set(pathWhoami, jsonHandler(identitySeeing("127.0.0.1")))
 			},
-			checks: map[string]want{"outside-nodeport-" + cpNode: {report.OutcomeFail, report.ErrorNone}},
+			checks: map[string]want{report.OutsideNodePortID(cpNode): {report.OutcomeFail, report.ErrorNone}},
 			ok:     13, failed: 2, skipped: 1, // control plane and localhost (which reaches it) answered
 		},
 		{
@@ -153,10 +153,10 @@ func TestRun(t *testing.T) {
 				}
 			},
 			checks: map[string]want{
-				"outside-nodeport-" + cpNode:  {report.OutcomeSkip, report.ErrorUnconfigured},
-				"outside-nodeport-" + worker2: {report.OutcomeSkip, report.ErrorUnconfigured},
-				"outside-nodeport-localhost":  pass,
-				"outside-frontend-paths":      pass,
+				report.OutsideNodePortID(cpNode):      {report.OutcomeSkip, report.ErrorUnconfigured},
+				report.OutsideNodePortID(worker2):     {report.OutcomeSkip, report.ErrorUnconfigured},
+				report.OutsideNodePortID("localhost"): pass,
+				report.IDOutsidePaths:                 pass,
 			},
 			ok: 12, skipped: 4, passed: true, entry: "nodeport 127.0.0.1:",
 			reasonHas: "outside-nodeport-podpaths-worker: node IPs are inside Docker Desktop's VM",
@@ -171,9 +171,9 @@ func TestRun(t *testing.T) {
 				f.front.set(pathPaths, jsonHandler(rep))
 			},
 			checks: map[string]want{
-				"frontend-backend-dns":   {report.OutcomeFail, report.ErrorDNS},
-				"frontend-sidecar-podip": {report.OutcomeFail, report.ErrorNone},
-				"frontend-backend-env":   {report.OutcomeFail, report.ErrorUnconfigured},
+				report.FrontendBackendID(report.MethodDNS): {report.OutcomeFail, report.ErrorDNS},
+				"frontend-sidecar-podip":                   {report.OutcomeFail, report.ErrorNone},
+				report.FrontendBackendID(report.MethodEnv): {report.OutcomeFail, report.ErrorUnconfigured},
 			},
 			ok: 13, failed: 3,
 		},
@@ -189,10 +189,10 @@ func TestRun(t *testing.T) {
 				}
 			},
 			checks: map[string]want{
-				"outside-nodeport-" + cpNode: {report.OutcomeFail, report.ErrorRefused},
-				"outside-frontend-paths":     pass,
-				"frontend-backend-spread":    pass,
-				"backend-sidecar-localhost":  pass,
+				report.OutsideNodePortID(cpNode): {report.OutcomeFail, report.ErrorRefused},
+				report.IDOutsidePaths:            pass,
+				report.IDSpread:                  pass,
+				report.IDSidecar:                 pass,
 			},
 			ok: 10, failed: 4, skipped: 2, entry: "apiserver-proxy services/podpaths/frontend:80",
 		},
@@ -206,9 +206,9 @@ func TestRun(t *testing.T) {
 				f.refuse(f.cfg.Localhost.Address)
 			},
 			checks: map[string]want{
-				"outside-loadbalancer":    {report.OutcomeFail, report.ErrorOther},
-				"outside-frontend-paths":  {report.OutcomeSkip, report.ErrorUnconfigured},
-				"frontend-backend-spread": {report.OutcomeSkip, report.ErrorUnconfigured},
+				report.IDOutsideLoadBalancer: {report.OutcomeFail, report.ErrorOther},
+				report.IDOutsidePaths:        {report.OutcomeSkip, report.ErrorUnconfigured},
+				report.IDSpread:              {report.OutcomeSkip, report.ErrorUnconfigured},
 			},
 			ok: 0, failed: 5, skipped: 4,
 		},
@@ -218,9 +218,9 @@ func TestRun(t *testing.T) {
 				f.removeService("frontend-nodeport")
 			},
 			checks: map[string]want{
-				"outside-nodeport-localhost":  {report.OutcomeFail, report.ErrorOther},
-				"outside-nodeport-" + worker2: {report.OutcomeFail, report.ErrorOther},
-				"outside-frontend-paths":      pass,
+				report.OutsideNodePortID("localhost"): {report.OutcomeFail, report.ErrorOther},
+				report.OutsideNodePortID(worker2):     {report.OutcomeFail, report.ErrorOther},
+				report.IDOutsidePaths:                 pass,
 			},
 			ok: 11, failed: 4, skipped: 1, entry: "loadbalancer " + lbAddr,
 		},
@@ -229,7 +229,7 @@ func TestRun(t *testing.T) {
 			setup: func(f *fixture) {
 				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 20}, 0))
 			},
-			checks: map[string]want{"frontend-backend-spread": {report.OutcomeFail, report.ErrorOther}},
+			checks: map[string]want{report.IDSpread: {report.OutcomeFail, report.ErrorOther}},
 			ok:     14, failed: 1, skipped: 1,
 		},
 		{
@@ -237,7 +237,7 @@ func TestRun(t *testing.T) {
 			setup: func(f *fixture) {
 				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 9, "backend-1": 9}, 2))
 			},
-			checks: map[string]want{"frontend-backend-spread": {report.OutcomeFail, report.ErrorOther}},
+			checks: map[string]want{report.IDSpread: {report.OutcomeFail, report.ErrorOther}},
 			ok:     14, failed: 1, skipped: 1,
 		},
 		{
@@ -245,7 +245,7 @@ func TestRun(t *testing.T) {
 			setup: func(f *fixture) {
 				f.front.set(pathPaths, rawHandler(http.StatusOK, "<html>not json</html>"))
 			},
-			checks: map[string]want{"outside-frontend-paths": {report.OutcomeFail, report.ErrorOther}},
+			checks: map[string]want{report.IDOutsidePaths: {report.OutcomeFail, report.ErrorOther}},
 			ok:     11, failed: 1, // the four report paths are gone
 		},
 		{
@@ -253,7 +253,7 @@ func TestRun(t *testing.T) {
 			setup: func(f *fixture) {
 				f.front.set(pathMyWhoami, rawHandler(http.StatusBadGateway, "bad gateway"))
 			},
-			checks: map[string]want{"outside-nginx-backend-whoami": {report.OutcomeFail, report.ErrorHTTP}},
+			checks: map[string]want{report.IDOutsideWhoami: {report.OutcomeFail, report.ErrorHTTP}},
 			ok:     13, failed: 1, skipped: 1,
 		},
 	}
@@ -310,7 +310,7 @@ func TestRunTimeoutBound(t *testing.T) {
 	elapsed := time.Since(start)
 	var c Check
 	for _, x := range res.Checks() {
-		if x.ID == "outside-nodeport-"+workerNode {
+		if x.ID == report.OutsideNodePortID(workerNode) {
 			c = x
 		}
 	}
@@ -334,7 +334,7 @@ func TestRunDialsOnlyMappedAddresses(t *testing.T) {
 	delete(f.routes, nodeAddr(cpNode))
 	res := f.run()
 	for _, c := range res.Checks() {
-		if c.ID == "outside-nodeport-"+cpNode {
+		if c.ID == report.OutsideNodePortID(cpNode) {
 			if !strings.Contains(c.Error, "test dialer: no route to "+nodeAddr(cpNode)) {
 				t.Errorf("unmapped node: got error %q, want the test dialer's", c.Error)
 			}
@@ -348,7 +348,7 @@ func TestRunIdentity(t *testing.T) {
 	t.Parallel()
 	res := newFixture(t).run()
 	for _, c := range res.Checks() {
-		if c.ID != "outside-nodeport-"+workerNode {
+		if c.ID != report.OutsideNodePortID(workerNode) {
 			continue
 		}
 		if c.AnsweredBy == nil || c.AnsweredBy.Pod != "frontend-7c9-abcde" || c.AnsweredBy.Node != workerNode {

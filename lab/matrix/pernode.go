@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -27,7 +28,7 @@ func (c *Checker) perNodeActions(t targets) []action {
 	for _, f := range t.frontends {
 		e := podEntry{client: c.client, namespace: c.cfg.Namespace, pod: f.pod, port: f.port}
 		actions = append(actions,
-			c.reportAction(e, "frontend@"+f.node+" "+pathPaths, "apiserver-frontend-paths-"+f.node,
+			c.reportAction(e, "frontend@"+f.node+" "+pathPaths, report.NodePathsID(f.node),
 				"frontend "+f.pod+"@"+f.node+" "+pathPaths, pathPaths),
 			c.nodeSpreadAction(e, f, t.backendNodes),
 		)
@@ -42,14 +43,14 @@ func (c *Checker) nodeSpreadAction(e entry, f podOnNode, backendNodes map[string
 	q := pathSpread + "?n=" + strconv.Itoa(c.cfg.SpreadCalls) + "&keepalive=false"
 	return action{name: "frontend@" + f.node + " " + pathSpread, run: func(ctx context.Context) []Check {
 		p := report.Path{
-			ID: "frontend-backend-spread-" + f.node, From: "frontend " + f.pod, To: c.cfg.BackendService,
-			Method: MethodSpread, Query: "GET " + q, Expected: report.ExpectOK, FromNode: f.node,
+			ID: report.NodeSpreadID(f.node), From: "frontend " + f.pod, To: c.cfg.BackendService,
+			Method: report.MethodSpread, Query: "GET " + q, Expected: report.ExpectOK, FromNode: f.node,
 		}
 		body := c.call(ctx, e, q, &p)
 		if body == nil {
 			return []Check{{Path: p}}
 		}
-		s, err := decodeSpread(body)
+		s, err := report.DecodeSpread(body)
 		if err != nil {
 			markFailed(&p, err)
 			return []Check{{Path: p}}
@@ -64,7 +65,7 @@ func (c *Checker) nodeSpreadAction(e entry, f podOnNode, backendNodes map[string
 
 // judgeNodeSpread counts a spread's answers from the caller's node and from
 // the others, e.g. "same node 7, other nodes 13 (backends: 1 here, 2 elsewhere)".
-func judgeNodeSpread(s spread, node string, backendNodes map[string]int) (string, error) {
+func judgeNodeSpread(s report.Spread, node string, backendNodes map[string]int) (string, error) {
 	same, other := 0, 0
 	for _, p := range s.Pods {
 		if p.Node == node {
@@ -82,12 +83,12 @@ func judgeNodeSpread(s spread, node string, backendNodes map[string]int) (string
 		}
 	}
 	detail := fmt.Sprintf("same node %d, other nodes %d (ready backends: %d here, %d elsewhere)", same, other, here, elsewhere)
-	if f := s.failed(); f > 0 {
+	if f := s.Failed(); f > 0 {
 		detail += fmt.Sprintf(", failed %d", f)
 	}
 	switch {
-	case s.failed() > 0:
-		return detail, fmt.Errorf("%d of %d calls failed", s.failed(), s.N)
+	case s.Failed() > 0:
+		return detail, fmt.Errorf("%d of %d calls failed", s.Failed(), s.N)
 	case here > 0 && same == 0:
 		return detail, fmt.Errorf("no call of %d was answered on %s, which has %d ready backend(s)", s.N, node, here)
 	case elsewhere > 0 && other == 0:
@@ -105,12 +106,12 @@ type podEntry struct {
 	port      int32
 }
 
-func (e podEntry) method() report.Method { return MethodAPIProxy }
+func (e podEntry) method() report.Method { return report.MethodAPIProxy }
 func (e podEntry) address() string {
 	return fmt.Sprintf("pods/%s/%s:%d", e.namespace, e.pod, e.port)
 }
 
-func (e podEntry) get(ctx context.Context, pathQuery string) answer {
+func (e podEntry) get(ctx context.Context, pathQuery string) probe.Result {
 	path, params := splitQuery(pathQuery)
 	return proxyAnswer(ctx, func(ctx context.Context) ([]byte, error) {
 		return e.client.CoreV1().Pods(e.namespace).ProxyGet("http", e.pod, strconv.Itoa(int(e.port)), path, params).DoRaw(ctx)

@@ -75,7 +75,7 @@ func TestPerNodeActionsAskAFrontendOnEachNode(t *testing.T) {
 		got[c.ID] = c
 	}
 	for _, node := range []string{workerNode, worker2} {
-		sp, ok := got["frontend-backend-spread-"+node]
+		sp, ok := got[report.NodeSpreadID(node)]
 		if !ok || sp.Outcome() != report.OutcomePass || !strings.Contains(sp.Detail, "same node") || sp.FromNode != node {
 			t.Errorf("spread from %s: %+v (line %q)", node, sp, Line(sp))
 		}
@@ -99,8 +99,8 @@ func TestPerNodeActionsNeedTwoNodes(t *testing.T) {
 
 func TestJudgeNodeSpread(t *testing.T) {
 	t.Parallel()
-	sp := func(same, other, failed int) spread {
-		s := spread{N: same + other + failed, Pods: []podCount{{Pod: "b-0", Node: "a", Count: same}, {Pod: "b-1", Node: "b", Count: other}}}
+	sp := func(same, other, failed int) report.Spread {
+		s := report.Spread{N: same + other + failed, Pods: []report.PodCount{{Pod: "b-0", Node: "a", Count: same}, {Pod: "b-1", Node: "b", Count: other}}}
 		if failed > 0 {
 			s.Errors = map[string]int{"timeout": failed}
 		}
@@ -109,7 +109,7 @@ func TestJudgeNodeSpread(t *testing.T) {
 	both := map[string]int{"a": 2, "b": 1}
 	tests := []struct {
 		name    string
-		s       spread
+		s       report.Spread
 		backend map[string]int
 		wantErr string
 	}{

@@ -81,7 +81,7 @@ func TestLine(t *testing.T) {
 		{
 			name: "detail replaces the answering pod",
 			check: Check{Detail: "backend-0=10 backend-1=10 (2 ready)", Path: report.Path{
-				From: "frontend", To: "backend", Method: MethodSpread, OK: true, Expected: report.ExpectOK, LatencyMS: 40, AnsweredBy: by,
+				From: "frontend", To: "backend", Method: report.MethodSpread, OK: true, Expected: report.ExpectOK, LatencyMS: 40, AnsweredBy: by,
 			}},
 			want: "frontend -> backend via spread: ok backend-0=10 backend-1=10 (2 ready) 40.0ms",
 		},

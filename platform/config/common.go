@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/platform/identity"
-	"github.com/podpaths/podpaths/platform/serve"
 )
 
 // Common is the configuration every service shares. A service embeds it and
@@ -28,11 +27,6 @@ type Common struct {
 	// PeerTimeout bounds every outbound call.
 	PeerTimeout time.Duration `env:"PEER_TIMEOUT" envDefault:"2s"`
 	identity.Env
-}
-
-// Shutdown is how the service stops: drain, then finish in-flight requests.
-func (c Common) Shutdown() serve.Shutdown {
-	return serve.Shutdown{DrainDelay: c.DrainDelay, Timeout: c.ShutdownTimeout}
 }
 
 // NoClusterDomain is the ClusterDomain value for bare Service names.

@@ -22,6 +22,32 @@ func unconfigured(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnconfigured, fmt.Sprintf(format, args...))
 }
 
+// LookupError is a lookup that found nothing to call, together with what it
+// looked up: a path that never got an address still shows its query.
+type LookupError struct {
+	// Query is what was looked up, as Target.Query would have said.
+	Query string
+	Err   error
+}
+
+func (e *LookupError) Error() string { return e.Err.Error() }
+
+func (e *LookupError) Unwrap() error { return e.Err }
+
+// lookupFailed wraps err, if any, with the query that failed.
+func lookupFailed(query string, err error) error {
+	return &LookupError{Query: query, Err: err}
+}
+
+// QueryOf is the query of a failed lookup, or "" when err does not say.
+func QueryOf(err error) string {
+	var le *LookupError
+	if errors.As(err, &le) {
+		return le.Query
+	}
+	return ""
+}
+
 // Target is one address to call, and how it was found.
 type Target struct {
 	// Query is what was looked up, e.g. a DNS name or variable names.
@@ -46,16 +72,22 @@ type Resolver struct {
 // NewResolver returns a resolver. With server empty it is the system
 // resolver; otherwise every query goes to server (host:port).
 func NewResolver(server string, timeout time.Duration) *Resolver {
+	return &Resolver{r: NetResolver(server, timeout)}
+}
+
+// NetResolver is the *net.Resolver behind NewResolver, for a dialer that
+// resolves the names it dials itself (the e2e probe's --dns-server).
+func NetResolver(server string, timeout time.Duration) *net.Resolver {
 	if server == "" {
-		return &Resolver{r: net.DefaultResolver}
+		return net.DefaultResolver
 	}
 	d := net.Dialer{Timeout: timeout}
-	return &Resolver{r: &net.Resolver{
+	return &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, network, server)
 		},
-	}}
+	}
 }
 
 // LookupHost returns the IPv4 and IPv6 addresses of name.

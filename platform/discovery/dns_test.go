@@ -100,8 +100,8 @@ func TestFromDNSNotFound(t *testing.T) {
 	if err != nil && !strings.Contains(err.Error(), name) {
 		t.Errorf("FromDNS(%s) error = %q, want it to name the query", name, err)
 	}
-	if got.Query != name || got.Addr != "" {
-		t.Errorf("FromDNS(%s) = %+v, want the query kept and no address", name, got)
+	if discovery.QueryOf(err) != name || got.Addr != "" {
+		t.Errorf("FromDNS(%s) = %+v, %v, want the query kept in the error and no address", name, got, err)
 	}
 }
 
@@ -301,8 +301,8 @@ func TestPeerFind(t *testing.T) {
 				if !tt.wantErr(err) {
 					t.Errorf("Find(%s) error = %v (%T), not the kind this case wants", tt.method, err, err)
 				}
-				if len(got) != 1 || got[0].Query != tt.wantQuery || got[0].Addr != "" {
-					t.Errorf("Find(%s) targets = %+v, want one with query %q and no address, for the report", tt.method, got, tt.wantQuery)
+				if got != nil || discovery.QueryOf(err) != tt.wantQuery {
+					t.Errorf("Find(%s) = %+v, %v, want no targets and an error with query %q, for the report", tt.method, got, err, tt.wantQuery)
 				}
 				return
 			}

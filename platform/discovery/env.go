@@ -1,8 +1,12 @@
 package discovery
 
 import (
+	"cmp"
 	"net"
+	"slices"
 	"strings"
+
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // EnvPrefix is the variable-name prefix Kubernetes derives from a Service
@@ -17,36 +21,36 @@ func EnvPrefix(service string) string {
 // FromEnv finds service through the <SVC>_SERVICE_HOST and
 // <SVC>_SERVICE_PORT[_<NAME>] variables in environ. The kubelet sets them only
 // for Services that existed when the pod started, and not at all when the pod
-// has enableServiceLinks: false.
+// has enableServiceLinks: false. A failure is a *LookupError.
 func FromEnv(environ map[string]string, service, portName string) (Target, error) {
 	p := EnvPrefix(service)
 	hostVar, portVar := p+"_SERVICE_HOST", p+"_SERVICE_PORT"
 	if portName != "" {
 		portVar += "_" + EnvPrefix(portName)
 	}
-	t := Target{Query: hostVar + ", " + portVar}
+	query := hostVar + ", " + portVar
 	host, ok := environ[hostVar]
 	if !ok || host == "" {
-		return t, unconfigured("%s is not set: the pod started before the Service existed, "+
-			"enableServiceLinks is false, or this is not Kubernetes", hostVar)
+		return Target{}, lookupFailed(query, unconfigured("%s is not set: the pod started before the Service existed, "+
+			"enableServiceLinks is false, or this is not Kubernetes", hostVar))
 	}
 	port, ok := environ[portVar]
 	if !ok || port == "" {
-		return t, unconfigured("%s is set but %s is not", hostVar, portVar)
+		return Target{}, lookupFailed(query, unconfigured("%s is set but %s is not", hostVar, portVar))
 	}
-	t.Addr = net.JoinHostPort(host, port)
-	t.Found = []string{t.Addr}
-	return t, nil
+	addr := net.JoinHostPort(host, port)
+	return Target{Query: query, Addr: addr, Found: []string{addr}}, nil
 }
 
-// ServiceLinks returns the service-link variables in environ: every
-// *_SERVICE_HOST and *_SERVICE_PORT* variable, for the dashboard.
-func ServiceLinks(environ map[string]string) map[string]string {
-	links := make(map[string]string)
+// ServiceLinks returns the service-link variables in environ, sorted by
+// name: every *_SERVICE_HOST and *_SERVICE_PORT* variable, for the dashboard.
+func ServiceLinks(environ map[string]string) []report.Link {
+	links := make([]report.Link, 0)
 	for k, v := range environ {
 		if strings.HasSuffix(k, "_SERVICE_HOST") || strings.Contains(k, "_SERVICE_PORT") {
-			links[k] = v
+			links = append(links, report.Link{Name: k, Value: v})
 		}
 	}
+	slices.SortFunc(links, func(a, b report.Link) int { return cmp.Compare(a.Name, b.Name) })
 	return links
 }

@@ -1,13 +1,14 @@
 package discovery_test
 
 import (
+	"cmp"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/podpaths/podpaths/platform/discovery"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 func TestEnvPrefix(t *testing.T) {
@@ -100,8 +101,9 @@ func TestFromEnv(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := discovery.FromEnv(tt.environ, tt.service, tt.portName)
-			if got.Query != tt.wantQuery {
-				t.Errorf("FromEnv(%v, %q, %q).Query = %q, want %q", tt.environ, tt.service, tt.portName, got.Query, tt.wantQuery)
+			// The report shows what was looked up, found or not.
+			if query := cmp.Or(got.Query, discovery.QueryOf(err)); query != tt.wantQuery {
+				t.Errorf("FromEnv(%v, %q, %q) query = %q, want %q", tt.environ, tt.service, tt.portName, query, tt.wantQuery)
 			}
 			if tt.wantErr != "" {
 				if !errors.Is(err, discovery.ErrUnconfigured) || !strings.Contains(err.Error(), tt.wantErr) {
@@ -137,17 +139,17 @@ func TestServiceLinks(t *testing.T) {
 		"PATH":                  "/usr/bin",
 		"HOSTNAME":              "frontend-0",
 	}
-	want := map[string]string{
-		"BACKEND_SERVICE_HOST":      "10.96.4.20",
-		"BACKEND_SERVICE_PORT":      "8080",
-		"BACKEND_SERVICE_PORT_HTTP": "8080",
-		"KUBERNETES_SERVICE_HOST":   "10.96.0.1",
+	want := []report.Link{
+		{Name: "BACKEND_SERVICE_HOST", Value: "10.96.4.20"},
+		{Name: "BACKEND_SERVICE_PORT", Value: "8080"},
+		{Name: "BACKEND_SERVICE_PORT_HTTP", Value: "8080"},
+		{Name: "KUBERNETES_SERVICE_HOST", Value: "10.96.0.1"},
 	}
-	if got := discovery.ServiceLinks(environ); !maps.Equal(got, want) {
-		t.Errorf("ServiceLinks(%v) = %v, want %v", environ, got, want)
+	if got := discovery.ServiceLinks(environ); !slices.Equal(got, want) {
+		t.Errorf("ServiceLinks(%v) = %v, want %v, sorted by name", environ, got, want)
 	}
 	if got := discovery.ServiceLinks(nil); got == nil || len(got) != 0 {
-		t.Errorf("ServiceLinks(nil) = %#v, want an empty, non-nil map (it is encoded as {} for the dashboard)", got)
+		t.Errorf("ServiceLinks(nil) = %#v, want an empty, non-nil list (it is encoded as [] in /api/links)", got)
 	}
 }
 

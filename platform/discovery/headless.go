@@ -12,16 +12,14 @@ import (
 )
 
 // FromDNS finds a Service through its DNS name, which resolves to the
-// Service's ClusterIP; kube-proxy then picks a pod per connection.
+// Service's ClusterIP; kube-proxy then picks a pod per connection. A failure
+// is a *LookupError.
 func FromDNS(ctx context.Context, r *Resolver, name string, port int) (Target, error) {
-	t := Target{Query: name}
 	addrs, err := r.LookupHost(ctx, name)
 	if err != nil {
-		return t, err
+		return Target{}, lookupFailed(name, err)
 	}
-	t.Found = addrs
-	t.Addr = net.JoinHostPort(addrs[0], strconv.Itoa(port))
-	return t, nil
+	return Target{Query: name, Found: addrs, Addr: net.JoinHostPort(addrs[0], strconv.Itoa(port))}, nil
 }
 
 // FromHeadless finds every ready pod behind a headless Service. The SRV records
@@ -30,14 +28,17 @@ func FromDNS(ctx context.Context, r *Resolver, name string, port int) (Target, e
 // involved: the caller picks the pod.
 //
 // See https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#srv-records.
+//
+// It returns at least one target, or a *LookupError.
 func FromHeadless(ctx context.Context, r *Resolver, name, portName string) ([]Target, error) {
+	query := "_" + portName + "._tcp." + name
 	srvs, err := r.LookupSRV(ctx, portName, "tcp", name)
 	if err != nil {
-		return nil, err
+		return nil, lookupFailed(query, err)
 	}
 	eps := Endpoints(srvs)
 	if len(eps) == 0 {
-		return nil, fmt.Errorf("lookup SRV _%s._tcp.%s: no usable records", portName, name)
+		return nil, lookupFailed(query, fmt.Errorf("lookup SRV %s: no usable records", query))
 	}
 	// One lookup per pod, all at once: with many pods, one after another
 	// would add up.
@@ -53,7 +54,7 @@ func FromHeadless(ctx context.Context, r *Resolver, name, portName string) ([]Ta
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, lookupFailed(query, err)
 	}
 	return targets, nil
 }

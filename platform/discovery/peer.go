@@ -47,20 +47,20 @@ func ParseMethods(s string) ([]report.Method, error) {
 }
 
 // Find returns the targets the method finds for the peer: one for a Service
-// address, one per pod for headless.
+// address, one per pod for headless. It returns at least one target or an
+// error, never both; a failed lookup is a *LookupError that says what was
+// looked up (QueryOf), for the report.
 func (p Peer) Find(ctx context.Context, m report.Method) ([]Target, error) {
 	switch m {
 	case report.MethodEnv:
-		t, err := FromEnv(p.Environ, p.Service, "")
-		return []Target{t}, err
+		return one(FromEnv(p.Environ, p.Service, ""))
 	case report.MethodDNS:
-		t, err := FromDNS(ctx, p.Resolver, ServiceName(p.Service, p.Namespace, p.Domain), p.Port)
-		return []Target{t}, err
+		return one(FromDNS(ctx, p.Resolver, ServiceName(p.Service, p.Namespace, p.Domain), p.Port))
 	case report.MethodHeadless:
 		return p.findHeadless(ctx)
 	case report.MethodStatic, report.MethodLocalhost:
 		if p.Static == "" {
-			return []Target{{Query: "static address"}}, unconfigured("no address configured for %s", p.Service)
+			return nil, lookupFailed("static address", unconfigured("no address configured for %s", p.Service))
 		}
 		return []Target{{Query: p.Static, Addr: p.Static, Found: []string{p.Static}}}, nil
 	default:
@@ -68,19 +68,23 @@ func (p Peer) Find(ctx context.Context, m report.Method) ([]Target, error) {
 	}
 }
 
+// one turns a single lookup into Find's answer.
+func one(t Target, err error) ([]Target, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []Target{t}, nil
+}
+
 func (p Peer) findHeadless(ctx context.Context) ([]Target, error) {
 	if p.Domain == "" {
-		return []Target{{Query: p.Headless}}, unconfigured("headless per-pod DNS needs a cluster domain; " +
-			"outside Kubernetes there are no per-pod names")
+		return nil, lookupFailed(p.Headless, unconfigured("headless per-pod DNS needs a cluster domain; "+
+			"outside Kubernetes there are no per-pod names"))
 	}
 	name := ServiceName(p.Headless, p.Namespace, p.Domain)
 	if p.PortName == "" {
 		// Kubernetes publishes SRV records only for named ports.
-		return []Target{{Query: name}}, unconfigured("headless discovery needs the Service's port name for its SRV records")
+		return nil, lookupFailed(name, unconfigured("headless discovery needs the Service's port name for its SRV records"))
 	}
-	ts, err := FromHeadless(ctx, p.Resolver, name, p.PortName)
-	if err != nil {
-		return []Target{{Query: "_" + p.PortName + "._tcp." + name}}, err
-	}
-	return ts, nil
+	return FromHeadless(ctx, p.Resolver, name, p.PortName)
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // Env holds the downward-API variables. Services embed it in their config,
@@ -23,22 +25,9 @@ type Env struct {
 	NodeIP    string `env:"NODE_IP"`
 }
 
-// Identity describes one running service instance.
-type Identity struct {
-	Service   string    `json:"service"`
-	Version   string    `json:"version"`
-	Pod       string    `json:"pod"`
-	Namespace string    `json:"namespace"`
-	PodIP     string    `json:"pod_ip"`
-	Node      string    `json:"node"`
-	NodeIP    string    `json:"node_ip"`
-	Hostname  string    `json:"hostname"`
-	StartedAt time.Time `json:"started_at"`
-}
-
 // New builds the identity of service from env. Outside Kubernetes the pod name
 // falls back to the hostname, which is what Kubernetes sets it to anyway.
-func New(service, version string, env Env, now time.Time) Identity {
+func New(service, version string, env Env, now time.Time) report.Identity {
 	hostname, err := os.Hostname()
 	if err != nil {
 		hostname = "unknown"
@@ -47,7 +36,7 @@ func New(service, version string, env Env, now time.Time) Identity {
 	if pod == "" {
 		pod = hostname
 	}
-	return Identity{
+	return report.Identity{
 		Service:   service,
 		Version:   version,
 		Pod:       pod,
@@ -60,23 +49,15 @@ func New(service, version string, env Env, now time.Time) Identity {
 	}
 }
 
-// Whoami is what GET /whoami returns: who answered, and what the caller looked
-// like from here.
-type Whoami struct {
-	Identity
-	ClientIP  string            `json:"client_ip"`
-	Forwarded map[string]string `json:"forwarded,omitempty"`
-}
-
 // forwardingHeaders are the headers a proxy such as nginx adds, so that each
 // hop's view of the client can be shown.
 var forwardingHeaders = []string{
 	"X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto",
 }
 
-// ForRequest returns id as seen by the caller of r.
-func ForRequest(id Identity, r *http.Request) Whoami {
-	w := Whoami{Identity: id, ClientIP: RemoteIP(r)}
+// ForRequest returns id as seen by the caller of r: the /whoami answer.
+func ForRequest(id report.Identity, r *http.Request) report.Whoami {
+	w := report.Whoami{Identity: id, ClientIP: RemoteIP(r)}
 	for _, h := range forwardingHeaders {
 		if v := r.Header.Get(h); v != "" {
 			if w.Forwarded == nil {

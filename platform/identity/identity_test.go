@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 func TestNewFallsBackToHostname(t *testing.T) {
@@ -24,7 +26,7 @@ func TestForRequest(t *testing.T) {
 	r.RemoteAddr = "10.244.1.7:51234"
 	r.Header.Set("X-Real-IP", "172.18.0.1")
 	r.Header.Set("X-Forwarded-Proto", "http")
-	w := ForRequest(Identity{Service: "backend"}, r)
+	w := ForRequest(report.Identity{Service: "backend"}, r)
 	if w.ClientIP != "10.244.1.7" {
 		t.Errorf("client_ip = %q, want 10.244.1.7", w.ClientIP)
 	}

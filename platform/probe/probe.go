@@ -5,41 +5,71 @@
 package probe
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"syscall"
 	"time"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
-// maxBody bounds how much of a peer's answer is read.
-const maxBody = 1 << 20
+// maxBody bounds how much of an answer is read; a path report of fifty
+// backends is a few hundred KB.
+const maxBody = 4 << 20
 
-// NewClient returns the HTTP client for calls to peers. Every call also gets
-// a per-call timeout from the Prober; the client's own timeouts bound the
-// dial and the headers in case a caller forgets.
-func NewClient(timeout time.Duration, keepAlive bool) *http.Client {
+// DialFunc dials a network address, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// ClientOptions shape the client NewClient returns.
+type ClientOptions struct {
+	// Timeout bounds dialing and the wait for the answer's headers; zero
+	// leaves the bound to the caller's context.
+	Timeout time.Duration
+	// KeepAlive lets calls share connections. Off, every call opens its own
+	// connection, and kube-proxy may send it to another pod.
+	KeepAlive bool
+	// Dial replaces the default net.Dialer: `make check`'s tests map node
+	// addresses to loopback, and `probe get` picks its resolver and its
+	// source port.
+	Dial DialFunc
+}
+
+// NewClient returns the HTTP client for calls to peers. It never follows a
+// redirect (a peer's answer is reported as it is, and a redirect could point
+// anywhere) and never uses a proxy from the environment: a probe must reach
+// exactly the address it was given.
+func NewClient(o ClientOptions) *http.Client {
+	dial := o.Dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: o.Timeout}).DialContext
+	}
 	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: timeout}).DialContext,
-		ResponseHeaderTimeout: timeout,
+		Proxy:                 nil,
+		DialContext:           dial,
+		ResponseHeaderTimeout: o.Timeout,
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       30 * time.Second,
-		DisableKeepAlives:     !keepAlive,
+		DisableKeepAlives:     !o.KeepAlive,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // Prober makes bounded calls to peers.
 type Prober struct {
-	Client  *http.Client
+	Client *http.Client
+	// Timeout bounds each call; zero leaves the bound to the caller's
+	// context.
 	Timeout time.Duration
 }
 
@@ -50,16 +80,36 @@ type Result struct {
 	Latency time.Duration
 	Kind    report.ErrorKind
 	Err     error
+	// LocalAddr and RemoteAddr are the two ends (host:port) of the TCP
+	// connection the call used, and Reused says it was kept alive from an
+	// earlier call: together they show which calls shared a connection.
+	LocalAddr, RemoteAddr string
+	Reused                bool
 }
 
 // Get calls http://addr+path and reads the answer. host, when set, is sent as
 // the Host header so the peer sees the name the caller looked up.
 func (p *Prober) Get(ctx context.Context, addr, path, host string) Result {
-	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	return p.GetURL(ctx, "http://"+addr+path, host)
+}
+
+// GetURL calls url and reads the answer, as Get does.
+func (p *Prober) GetURL(ctx context.Context, url, host string) Result {
+	if p.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
+		defer cancel()
+	}
+	var res Result
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		res.LocalAddr = info.Conn.LocalAddr().String()
+		res.RemoteAddr = info.Conn.RemoteAddr().String()
+		res.Reused = info.Reused
+	}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return Result{Kind: report.ErrorOther, Err: err}
+		res.Kind, res.Err = report.ErrorOther, err
+		return res
 	}
 	if host != "" {
 		req.Host = host
@@ -67,21 +117,25 @@ func (p *Prober) Get(ctx context.Context, addr, path, host string) Result {
 	start := time.Now()
 	resp, err := p.Client.Do(req)
 	if err != nil {
-		return Result{Latency: time.Since(start), Kind: Classify(err), Err: err}
+		res.Latency, res.Kind, res.Err = time.Since(start), Classify(err), err
+		return res
 	}
 	defer resp.Body.Close() //nolint:errcheck // read-only body
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	res := Result{Status: resp.StatusCode, Body: body, Latency: time.Since(start)}
+	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	res.Status, res.Latency = resp.StatusCode, time.Since(start)
 	switch {
 	case err != nil:
-		res.Kind, res.Err = Classify(err), err
+		res.Kind, res.Err = Classify(err), fmt.Errorf("read the answer of GET %s: %w", url, err)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		res.Kind, res.Err = report.ErrorHTTP, fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+		res.Kind, res.Err = report.ErrorHTTP, fmt.Errorf("GET %s: status %s", url, resp.Status)
 	}
 	return res
 }
 
-// Classify maps a call's error to an error kind.
+// Classify maps a call's error to an error kind. It is the one place that
+// does: a reset means something answered and refused (for a Service, no
+// ready endpoint: kube-proxy rejects), no answer in time means dropped or
+// hanging, so the words mean the same in the dashboard, `make check` and e2e.
 func Classify(err error) report.ErrorKind {
 	var dnsErr *net.DNSError
 	var netErr net.Error
@@ -101,19 +155,27 @@ func Classify(err error) report.ErrorKind {
 	}
 }
 
-// Fill completes path with the result of a call: status, latency, error and,
-// when the body is a whoami answer, which pod answered and the client IP it saw.
-func Fill(path *report.Path, res Result) {
-	path.Status = res.Status
-	path.LatencyMS = float64(res.Latency.Microseconds()) / 1000
-	path.ErrorKind = res.Kind
-	path.OK = res.Kind == report.ErrorNone
-	if res.Err != nil {
-		path.Error = res.Err.Error()
+// FillOutcome completes path with the outcome of a call: status, latency and, when
+// it failed, why. Who answered is the caller's to read from the body.
+func (r Result) FillOutcome(path *report.Path) {
+	path.Status = r.Status
+	path.LatencyMS = float64(r.Latency.Microseconds()) / 1000
+	path.ErrorKind = r.Kind
+	path.OK = r.Kind == report.ErrorNone
+	if r.Err != nil {
+		path.Error = r.Err.Error()
 	}
-	var who identity.Whoami
-	if res.Status != 0 && json.Unmarshal(res.Body, &who) == nil && who.Pod != "" {
-		path.AnsweredBy = &report.Pod{Pod: who.Pod, PodIP: who.PodIP, Node: who.Node}
+}
+
+// Fill completes path with the result of a call: its outcome and, when the
+// body is a whoami answer, which pod answered and the client IP it saw.
+func Fill(path *report.Path, res Result) {
+	res.FillOutcome(path)
+	if res.Status == 0 {
+		return
+	}
+	if who, err := report.DecodeWhoami(res.Body); err == nil {
+		path.AnsweredBy = who.AnsweredBy()
 		path.ToNode = who.Node
 		path.ClientIPSeen = who.ClientIP
 	}
@@ -125,6 +187,18 @@ func Failed(path *report.Path, err error) {
 	path.OK = false
 	path.ErrorKind = Classify(err)
 	path.Error = err.Error()
+}
+
+// LookupFailed is base for a lookup that found nothing to call: it shows
+// what was looked up (err's query, else base's own) and why it failed.
+func LookupFailed(base report.Path, err error) report.Path {
+	path := base
+	path.Query = cmp.Or(discovery.QueryOf(err), base.Query)
+	if path.Expected == "" {
+		path.Expected = report.ExpectOK
+	}
+	Failed(&path, err)
+	return path
 }
 
 // Healthcheck GETs url and fails unless it answers 2xx in time. Images built
@@ -149,25 +223,20 @@ func Healthcheck(ctx context.Context, url string, timeout time.Duration) error {
 }
 
 // Call calls target at urlPath and returns base completed with the lookup
-// and the call's outcome. lookupErr is the error of the lookup that produced
-// target, if any; then no call is made.
-func (p *Prober) Call(ctx context.Context, base report.Path, target discovery.Target, lookupErr error, urlPath string) report.Path {
-	path, _ := p.Fetch(ctx, base, target, lookupErr, urlPath)
+// and the call's outcome.
+func (p *Prober) Call(ctx context.Context, base report.Path, target discovery.Target, urlPath string) report.Path {
+	path, _ := p.Fetch(ctx, base, target, urlPath)
 	return path
 }
 
 // Fetch is Call that also returns the answer's body, for callers that read
 // more than the answering pod from it.
-func (p *Prober) Fetch(ctx context.Context, base report.Path, target discovery.Target, lookupErr error, urlPath string) (report.Path, []byte) {
+func (p *Prober) Fetch(ctx context.Context, base report.Path, target discovery.Target, urlPath string) (report.Path, []byte) {
 	path := base
 	path.Query = target.Query
 	path.Addresses = target.Found
 	if path.Expected == "" {
 		path.Expected = report.ExpectOK
-	}
-	if lookupErr != nil {
-		Failed(&path, lookupErr)
-		return path, nil
 	}
 	res := p.Get(ctx, target.Addr, urlPath, target.Name)
 	Fill(&path, res)

@@ -1,7 +1,6 @@
 package probe_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -117,7 +117,10 @@ func TestClassify(t *testing.T) {
 		{name: "DNS timeout is a timeout", err: &net.DNSError{Err: "i/o timeout", Name: "backend", IsTimeout: true}, want: report.ErrorTimeout},
 		{name: "connection refused from a real dial", err: refused, want: report.ErrorRefused},
 		{name: "connection refused wrapped", err: fmt.Errorf("GET: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), want: report.ErrorRefused},
+		{name: "connection refused in a url.Error", err: &url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, want: report.ErrorRefused},
 		{name: "deadline exceeded", err: context.DeadlineExceeded, want: report.ErrorTimeout},
+		{name: "deadline exceeded in a url.Error", err: &url.Error{Op: "Get", URL: "http://x", Err: context.DeadlineExceeded}, want: report.ErrorTimeout},
+		{name: "an I/O deadline wrapped", err: fmt.Errorf("wrapped: %w", os.ErrDeadlineExceeded), want: report.ErrorTimeout},
 		{name: "deadline exceeded wrapped", err: fmt.Errorf("call: %w", context.DeadlineExceeded), want: report.ErrorTimeout},
 		{name: "net.Error timeout", err: fmt.Errorf("read: %w", timeoutError{}), want: report.ErrorTimeout},
 		{name: "cancelled is not a timeout", err: context.Canceled, want: report.ErrorOther},
@@ -139,7 +142,7 @@ func TestClassify(t *testing.T) {
 func whoamiServer(t *testing.T) (*httptest.Server, *atomic.Value) {
 	t.Helper()
 	var host atomic.Value
-	id := identity.Identity{Service: "backend", Pod: "backend-1", PodIP: "10.244.2.5", Node: "podpaths-worker2"}
+	id := report.Identity{Service: "backend", Pod: "backend-1", PodIP: "10.244.2.5", Node: "podpaths-worker2"}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host.Store(r.Host)
 		w.Header().Set("Content-Type", "application/json")
@@ -164,7 +167,7 @@ func addrOf(srv *httptest.Server) string { return strings.TrimPrefix(srv.URL, "h
 func newProber(timeout time.Duration) *probe.Prober {
 	// The client's own timeout is far longer, so only the prober's per-call
 	// timeout can end a hanging call early.
-	return &probe.Prober{Client: probe.NewClient(time.Minute, false), Timeout: timeout}
+	return &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: time.Minute}), Timeout: timeout}
 }
 
 func TestGetWhoami(t *testing.T) {
@@ -289,229 +292,6 @@ func TestGetTimeouts(t *testing.T) {
 			probe.Fill(&p, res)
 			if p.OK {
 				t.Errorf("Fill(timeout).OK = true, want false")
-			}
-		})
-	}
-}
-
-// TestNewClientKeepAlive checks the knob behind /api/spread?keepalive: with
-// keep-alive, calls reuse one connection, so kube-proxy, which balances per
-// connection, sends them all to one pod.
-func TestNewClientKeepAlive(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		keepAlive bool
-		wantConns int
-	}{
-		{keepAlive: true, wantConns: 1},
-		{keepAlive: false, wantConns: 3},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("keepalive=%v", tt.keepAlive), func(t *testing.T) {
-			t.Parallel()
-			var mu sync.Mutex
-			remotes := make(map[string]bool)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				remotes[r.RemoteAddr] = true
-				mu.Unlock()
-				fmt.Fprint(w, "ok") //nolint:errcheck // test handler
-			}))
-			t.Cleanup(srv.Close)
-			client := probe.NewClient(okTimeout, tt.keepAlive)
-			t.Cleanup(client.CloseIdleConnections)
-			p := &probe.Prober{Client: client, Timeout: okTimeout}
-			for range 3 {
-				if res := p.Get(t.Context(), addrOf(srv), "/", ""); res.Err != nil {
-					t.Fatalf("Get error = %v", res.Err)
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(remotes) != tt.wantConns {
-				t.Errorf("NewClient(keepAlive=%v): 3 sequential calls used %d connections, want %d", tt.keepAlive, len(remotes), tt.wantConns)
-			}
-		})
-	}
-}
-
-func TestFillIgnoresBodiesThatAreNotWhoami(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		res  probe.Result
-	}{
-		{name: "plain text", res: probe.Result{Status: 200, Body: []byte("hello")}},
-		{name: "JSON without pod", res: probe.Result{Status: 200, Body: []byte(`{"service":"nginx"}`)}},
-		{name: "no status means no answer", res: probe.Result{Kind: report.ErrorRefused, Err: errors.New("refused"),
-			Body: []byte(`{"pod":"ghost"}`)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var p report.Path
-			probe.Fill(&p, tt.res)
-			if p.AnsweredBy != nil || p.ClientIPSeen != "" {
-				t.Errorf("Fill(%s) answered_by = %+v client_ip_seen %q, want neither", tt.name, p.AnsweredBy, p.ClientIPSeen)
-			}
-		})
-	}
-}
-
-func TestCallAfterLookupErrorMakesNoCall(t *testing.T) {
-	t.Parallel()
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) }))
-	t.Cleanup(srv.Close)
-	tests := []struct {
-		name      string
-		lookupErr error
-		wantKind  report.ErrorKind
-	}{
-		{name: "unconfigured", lookupErr: fmt.Errorf("env: %w: BACKEND_SERVICE_HOST is not set", discovery.ErrUnconfigured),
-			wantKind: report.ErrorUnconfigured},
-		{name: "dns", lookupErr: fmt.Errorf("lookup backend: %w", &net.DNSError{Err: "no such host", Name: "backend", IsNotFound: true}),
-			wantKind: report.ErrorDNS},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			base := report.Path{ID: "frontend-backend-env", From: "frontend", To: "backend", Method: report.MethodEnv}
-			target := discovery.Target{Query: "BACKEND_SERVICE_HOST, BACKEND_SERVICE_PORT", Addr: addrOf(srv), Found: []string{"10.96.4.20"}}
-			p := newProber(okTimeout).Call(t.Context(), base, target, tt.lookupErr, "/whoami")
-			if p.OK || p.ErrorKind != tt.wantKind || p.Error != tt.lookupErr.Error() {
-				t.Errorf("Call(lookup error %v) = ok %v kind %q error %q, want failed, kind %q, the lookup error",
-					tt.lookupErr, p.OK, p.ErrorKind, p.Error, tt.wantKind)
-			}
-			if p.Query != target.Query || len(p.Addresses) != 1 || p.Addresses[0] != "10.96.4.20" || p.Expected != report.ExpectOK {
-				t.Errorf("Call(lookup error) = query %q addresses %v expected %q, want the target's query and addresses, expected ok",
-					p.Query, p.Addresses, p.Expected)
-			}
-			if p.ID != base.ID || p.From != base.From || p.Method != base.Method {
-				t.Errorf("Call(lookup error) lost the base path: %+v", p)
-			}
-		})
-	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("after calls with lookup errors the peer got %d requests, want 0", n)
-	}
-}
-
-func TestCallSuccess(t *testing.T) {
-	t.Parallel()
-	srv, _ := whoamiServer(t)
-	tests := []struct {
-		name         string
-		expected     report.Expectation
-		wantExpected report.Expectation
-		wantOutcome  report.Outcome
-	}{
-		{name: "no expectation means ok", expected: "", wantExpected: report.ExpectOK, wantOutcome: report.OutcomePass},
-		{name: "expected fail is kept", expected: report.ExpectFail, wantExpected: report.ExpectFail, wantOutcome: report.OutcomeFail},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			base := report.Path{ID: "frontend-backend-dns", From: "frontend", To: "backend", Method: report.MethodDNS, Expected: tt.expected}
-			target := discovery.Target{Query: "backend.podpaths.svc.cluster.local", Addr: addrOf(srv), Found: []string{"127.0.0.1"}}
-			p := newProber(okTimeout).Call(t.Context(), base, target, nil, "/whoami")
-			if !p.OK || p.Status != 200 || p.AnsweredBy == nil || p.AnsweredBy.Pod != "backend-1" {
-				t.Errorf("Call(whoami) = ok %v status %d answered_by %+v, want ok 200 backend-1 (error %q)", p.OK, p.Status, p.AnsweredBy, p.Error)
-			}
-			if p.Query != target.Query || p.Expected != tt.wantExpected || p.Outcome() != tt.wantOutcome {
-				t.Errorf("Call(whoami, expected %q) = query %q expected %q outcome %q, want %q %q %q",
-					tt.expected, p.Query, p.Expected, p.Outcome(), target.Query, tt.wantExpected, tt.wantOutcome)
-			}
-		})
-	}
-}
-
-func TestFetchReturnsBody(t *testing.T) {
-	t.Parallel()
-	body := `{"pod":"backend-0","peers":["backend-1"]}`
-	srv := statusServer(t, http.StatusOK, body)
-	p, got := newProber(okTimeout).Fetch(t.Context(), report.Path{ID: "x"}, discovery.Target{Addr: addrOf(srv)}, nil, "/api/peers")
-	if string(got) != body || !p.OK {
-		t.Errorf("Fetch(/api/peers) = ok %v body %q, want ok and %q", p.OK, got, body)
-	}
-	p, got = newProber(okTimeout).Fetch(t.Context(), report.Path{ID: "x"}, discovery.Target{}, discovery.ErrUnconfigured, "/api/peers")
-	if got != nil || p.ErrorKind != report.ErrorUnconfigured {
-		t.Errorf("Fetch(lookup error) = kind %q body %q, want unconfigured and no body", p.ErrorKind, got)
-	}
-}
-
-func TestHealthcheck(t *testing.T) {
-	t.Parallel()
-	noContent := statusServer(t, http.StatusNoContent, "")
-	failing := statusServer(t, http.StatusInternalServerError, "down")
-	tests := []struct {
-		name    string
-		url     string
-		wantErr string // empty means success
-	}{
-		{name: "2xx", url: noContent.URL + "/healthz"},
-		{name: "5xx", url: failing.URL + "/healthz", wantErr: "status 500"},
-		{name: "unreachable", url: "http://" + freeAddr(t) + "/healthz", wantErr: "connection refused"},
-		{name: "bad url", url: "http://127.0.0.1:80\x7f/", wantErr: "healthcheck"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := probe.Healthcheck(t.Context(), tt.url, okTimeout)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Errorf("Healthcheck(%q) = %v, want nil", tt.url, err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Healthcheck(%q) = %v, want an error containing %q", tt.url, err, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestHealthcheckTimeout(t *testing.T) {
-	t.Parallel()
-	url := "http://" + hangingAddr(t) + "/healthz"
-	start := time.Now()
-	err := probe.Healthcheck(t.Context(), url, callTimeout)
-	if took := time.Since(start); took > callTimeout+boundSlack {
-		t.Errorf("Healthcheck(hanging peer, %v) took %v, want at most %v", callTimeout, took, callTimeout+boundSlack)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Healthcheck(hanging peer) = %v, want a deadline error", err)
-	}
-}
-
-func TestHealthcheckMain(t *testing.T) {
-	t.Parallel()
-	ok := statusServer(t, http.StatusOK, "ok")
-	unavailable := statusServer(t, http.StatusServiceUnavailable, "no")
-	tests := []struct {
-		name        string
-		args        []string
-		wantCode    int
-		wantHandled bool
-		wantStderr  string
-	}{
-		{name: "no arguments", args: []string{"backend"}},
-		{name: "other command", args: []string{"backend", "serve", ok.URL}},
-		{name: "too many arguments", args: []string{"backend", "healthcheck", ok.URL, "extra"}, wantCode: 2, wantHandled: true, wantStderr: "usage: backend healthcheck URL"},
-		{name: "no url", args: []string{"backend", "healthcheck"}, wantCode: 2, wantHandled: true, wantStderr: "usage: backend healthcheck URL"},
-		{name: "healthy", args: []string{"backend", "healthcheck", ok.URL}, wantHandled: true},
-		{name: "unhealthy", args: []string{"backend", "healthcheck", unavailable.URL}, wantCode: 1, wantHandled: true, wantStderr: "status 503"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var stderr bytes.Buffer
-			code, handled := probe.HealthcheckMain(tt.args, &stderr)
-			if code != tt.wantCode || handled != tt.wantHandled {
-				t.Errorf("HealthcheckMain(%q) = %d, %v, want %d, %v", tt.args, code, handled, tt.wantCode, tt.wantHandled)
-			}
-			if tt.wantStderr == "" && stderr.Len() != 0 || !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("HealthcheckMain(%q) stderr = %q, want %q", tt.args, stderr.String(), tt.wantStderr)
 			}
 		})
 	}

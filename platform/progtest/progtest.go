@@ -7,12 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"testing"
 	"time"
 )
-
-// RunFunc is a service's run function.
-type RunFunc func(ctx context.Context, environ []string, stdout io.Writer) error
 
 // Program is a started program.
 type Program struct {
@@ -30,6 +28,10 @@ func (p *Program) Wait() error {
 	<-p.done
 	return p.err
 }
+
+// RunFunc is a service's run function (serve.RunFunc; progtest does not
+// import serve, so that tests of tools without a server stay light).
+type RunFunc func(ctx context.Context, environ []string, stdout io.Writer) error
 
 // Start runs run with environ and waits until every server in servers has
 // logged "listening". It stops the program when the test ends.
@@ -84,4 +86,37 @@ func scan(r io.Reader, n int, out chan<- map[string]string) {
 			out <- addrs
 		}
 	}
+}
+
+// Get GETs url from the test and returns the answer's status, Content-Type
+// and body. A call that cannot be made ends the test.
+func Get(t *testing.T, url string) (status int, contentType string, body []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // read-only body
+	body, err = io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: read the answer: %v", url, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
+}
+
+// GetJSON GETs url, decodes the JSON answer into v unless v is nil, and
+// returns the status. An answer that does not decode ends the test.
+func GetJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	status, _, body := Get(t, url)
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("GET %s = %d %.200s: decode: %v", url, status, body, err)
+		}
+	}
+	return status
 }

@@ -1,6 +1,9 @@
-// Package report defines the path report: how one service found a peer, what it
-// got back and, when the call failed, why. The JSON field names are a public
-// contract (DESIGN.md section 3) shared by the dashboard, `make check` and e2e.
+// Package report is podpaths' wire contract: every JSON shape that crosses a
+// process (the path result and report, the whoami answers, the spread and
+// service-link answers) and the ids of the paths. The services write these
+// shapes; the dashboard, `make check` and the e2e suite read them, so nobody
+// defines a shape or spells a path id anywhere else. docs/design.md describes
+// the same contract for people.
 package report
 
 import (
@@ -25,6 +28,21 @@ const (
 	MethodHeadless Method = "headless"
 	// MethodStatic uses an address given in config.
 	MethodStatic Method = "static"
+)
+
+// The methods of the paths that `make check` and e2e try from outside the
+// cluster, besides the pods' own discovery methods above.
+const (
+	// MethodNodePort reaches the frontend's nginx on <node IP>:<nodePort>,
+	// where kube-proxy forwards to a ready endpoint on any node.
+	MethodNodePort Method = "nodeport"
+	// MethodLoadBalancer reaches it on the LoadBalancer ingress address.
+	MethodLoadBalancer Method = "loadbalancer"
+	// MethodAPIProxy reaches it through the API server's service or pod
+	// proxy, which dials a pod directly and bypasses kube-proxy.
+	MethodAPIProxy Method = "apiserver-proxy"
+	// MethodSpread is the frontend calling the backend ClusterIP many times.
+	MethodSpread Method = "spread"
 )
 
 // ErrorKind classifies a failed call, as Kubernetes' agnhost connect does.

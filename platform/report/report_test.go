@@ -118,7 +118,7 @@ func keysOf(t *testing.T, b []byte) []string {
 	return keys
 }
 
-// TestPathJSON pins the field names of DESIGN.md section 3: the dashboard,
+// TestPathJSON pins the field names of docs/design.md: the dashboard,
 // `make check` and the e2e tests read them.
 func TestPathJSON(t *testing.T) {
 	t.Parallel()

@@ -5,16 +5,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/serve"
 	"github.com/podpaths/podpaths/services/backend/internal/api"
@@ -26,48 +20,33 @@ var version = "dev"
 const service = "backend"
 
 func main() {
-	if code, ok := probe.HealthcheckMain(os.Args, os.Stderr); ok {
-		os.Exit(code)
-	}
-	if err := run(context.Background(), os.Environ(), os.Stdout); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
-		os.Exit(1)
-	}
+	os.Exit(serve.Main(service, run))
 }
 
 func run(ctx context.Context, environ []string, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	cfg, err := loadConfig(environ)
 	if err != nil {
 		return err
 	}
-	logger := serve.NewLogger(stdout, cfg.LogLevel, service)
-	reg := serve.NewRegistry(service, version)
-	var ready atomic.Bool
-
-	self := identity.New(service, version, cfg.Env, time.Now())
+	svc := serve.NewService(service, version, cfg.Common, stdout)
 	deps := api.Deps{
-		Self:    self,
-		Prober:  &probe.Prober{Client: probe.NewClient(cfg.PeerTimeout, true), Timeout: cfg.PeerTimeout},
+		Self:    svc.Self,
+		Prober:  &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: cfg.PeerTimeout, KeepAlive: true}), Timeout: cfg.PeerTimeout},
 		Sidecar: cfg.SidecarAddr,
 		Siblings: discovery.Peer{
 			Service: cfg.HeadlessService, Headless: cfg.HeadlessService, PortName: "http",
 			Namespace: cfg.Namespace, Domain: cfg.Domain(),
 			Resolver: discovery.NewResolver(cfg.DNSServer, cfg.PeerTimeout),
 		},
-		Metrics: probe.NewMetrics(reg),
+		Metrics: probe.NewMetrics(svc.Registry),
 	}
-	app := api.NewServer(logger, serve.NewHTTPMetrics(reg), deps)
+	app := api.NewServer(svc.Logger, svc.Metrics, deps)
 
-	logger.Info("starting", "version", version, "pod", self.Pod, "sidecar", cfg.SidecarAddr)
+	svc.Logger.Info("starting", "version", version, "pod", svc.Self.Pod, "sidecar", cfg.SidecarAddr)
 	// A backend whose sidecar is gone cannot answer /api/whoami in full: it
 	// reports not ready, and its Services stop sending it traffic.
 	sidecar := serve.Check{Name: "sidecar", Check: func(ctx context.Context) error {
 		return probe.Healthcheck(ctx, "http://"+cfg.SidecarAddr+"/whoami", cfg.PeerTimeout)
 	}}
-	return serve.ListenAndRun(ctx, logger, cfg.Shutdown(), &ready, serve.Servers{
-		AppAddr: cfg.AppAddr, AdminAddr: cfg.AdminAddr, App: app, Registry: reg, Checks: []serve.Check{sidecar},
-	})
+	return svc.Serve(ctx, app, sidecar)
 }

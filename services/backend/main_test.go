@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,14 +23,11 @@ func TestRunServesAndCallsSidecar(t *testing.T) {
 		"PODPATHS_POD_NAME=backend-0", "PODPATHS_SIDECAR_ADDR=" + strings.TrimPrefix(sidecar.URL, "http://"),
 	}, "app", "admin")
 
-	if code := get(t, "http://"+p.Addrs["admin"]+"/readyz", nil); code != http.StatusOK {
+	if code := progtest.GetJSON(t, "http://"+p.Addrs["admin"]+"/readyz", nil); code != http.StatusOK {
 		t.Errorf("GET /readyz = %d, want 200", code)
 	}
-	var answer struct {
-		Pod     string      `json:"pod"`
-		Sidecar report.Path `json:"sidecar"`
-	}
-	if code := get(t, "http://"+p.Addrs["app"]+"/api/whoami", &answer); code != http.StatusOK {
+	var answer report.BackendWhoami
+	if code := progtest.GetJSON(t, "http://"+p.Addrs["app"]+"/api/whoami", &answer); code != http.StatusOK {
 		t.Fatalf("GET /api/whoami = %d, want 200", code)
 	}
 	if answer.Pod != "backend-0" || !answer.Sidecar.OK || answer.Sidecar.AnsweredBy == nil || answer.Sidecar.AnsweredBy.Pod != "backend-0" {
@@ -42,7 +38,7 @@ func TestRunServesAndCallsSidecar(t *testing.T) {
 	var readiness struct {
 		Failed map[string]string `json:"failed"`
 	}
-	if code := get(t, "http://"+p.Addrs["admin"]+"/readyz", &readiness); code != http.StatusServiceUnavailable || readiness.Failed["sidecar"] == "" {
+	if code := progtest.GetJSON(t, "http://"+p.Addrs["admin"]+"/readyz", &readiness); code != http.StatusServiceUnavailable || readiness.Failed["sidecar"] == "" {
 		t.Errorf("sidecar gone: GET /readyz = %d %v, want 503 naming the sidecar", code, readiness.Failed)
 	}
 
@@ -80,25 +76,4 @@ func TestRunFailsWhenPortInUse(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "listen app") {
 		t.Errorf("run with app port %s in use = %v, want a listen app error", addr, err)
 	}
-}
-
-// get GETs url, decodes a JSON body into v when v is not nil, and returns
-// the status code.
-func get(t *testing.T, url string, v any) int {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close() //nolint:errcheck
-	if v != nil {
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			t.Fatalf("GET %s: decode: %v", url, err)
-		}
-	}
-	return resp.StatusCode
 }

@@ -22,7 +22,7 @@ import (
 func startFrontend(t *testing.T, extraEnv ...string) *progtest.Program {
 	t.Helper()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serve.JSON(w, http.StatusOK, identity.ForRequest(identity.Identity{Service: "backend", Pod: "backend-0", Node: "n1"}, r))
+		serve.JSON(w, http.StatusOK, identity.ForRequest(report.Identity{Service: "backend", Pod: "backend-0", Node: "n1"}, r))
 	}))
 	t.Cleanup(backend.Close)
 	host, port, err := net.SplitHostPort(backend.Listener.Addr().String())
@@ -45,30 +45,12 @@ func startFrontend(t *testing.T, extraEnv ...string) *progtest.Program {
 	return progtest.Start(t, run, env, "app", "admin")
 }
 
-func get(t *testing.T, url string) (int, string, []byte) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close() //nolint:errcheck
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), body
-}
-
 func TestFrontendProgram(t *testing.T) {
 	t.Parallel()
 	p := startFrontend(t)
 	app := "http://" + p.Addrs["app"]
 
-	code, _, body := get(t, app+"/api/paths")
+	code, _, body := progtest.Get(t, app+"/api/paths")
 	var rep report.Report
 	if code != http.StatusOK || json.Unmarshal(body, &rep) != nil {
 		t.Fatalf("GET /api/paths = %d %s, want 200 with a report", code, body)
@@ -98,7 +80,7 @@ func TestFrontendProgram(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			t.Parallel()
-			code, ctype, body := get(t, app+tt.path)
+			code, ctype, body := progtest.Get(t, app+tt.path)
 			if code != tt.wantCode || ctype != tt.wantType || !strings.Contains(string(body), tt.wantIn) {
 				t.Errorf("GET %s = %d %q %.200s, want %d %q containing %q", tt.path, code, ctype, body, tt.wantCode, tt.wantType, tt.wantIn)
 			}

@@ -5,16 +5,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
-	"syscall"
-	"time"
 
-	"github.com/podpaths/podpaths/platform/identity"
-	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/serve"
 	"github.com/podpaths/podpaths/services/sidecar/internal/api"
 )
@@ -25,31 +18,17 @@ var version = "dev"
 const service = "sidecar"
 
 func main() {
-	if code, ok := probe.HealthcheckMain(os.Args, os.Stderr); ok {
-		os.Exit(code)
-	}
-	if err := run(context.Background(), os.Environ(), os.Stdout); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
-		os.Exit(1)
-	}
+	os.Exit(serve.Main(service, run))
 }
 
 func run(ctx context.Context, environ []string, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	cfg, err := loadConfig(environ)
 	if err != nil {
 		return err
 	}
-	logger := serve.NewLogger(stdout, cfg.LogLevel, service)
-	reg := serve.NewRegistry(service, version)
-	var ready atomic.Bool
+	svc := serve.NewService(service, version, cfg.Common, stdout)
+	app := api.NewServer(svc.Logger, svc.Metrics, svc.Self)
 
-	self := identity.New(service, version, cfg.Env, time.Now())
-	app := api.NewServer(logger, serve.NewHTTPMetrics(reg), self)
-
-	logger.Info("starting", "version", version, "pod", self.Pod)
-	return serve.ListenAndRun(ctx, logger, cfg.Shutdown(), &ready,
-		serve.Servers{AppAddr: cfg.AppAddr, AdminAddr: cfg.AdminAddr, App: app, Registry: reg})
+	svc.Logger.Info("starting", "version", version, "pod", svc.Self.Pod)
+	return svc.Serve(ctx, app)
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/progtest"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 func TestSidecarAnswersOnLoopbackOnly(t *testing.T) {
@@ -34,7 +34,7 @@ func TestSidecarAnswersOnLoopbackOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close() //nolint:errcheck
-	var who identity.Whoami
+	var who report.Whoami
 	if err := json.NewDecoder(resp.Body).Decode(&who); err != nil {
 		t.Fatal(err)
 	}

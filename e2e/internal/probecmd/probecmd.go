@@ -24,10 +24,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/podpaths/podpaths/platform/discovery"
 )
 
 // Exit codes.
@@ -147,7 +148,7 @@ func runLookup(ctx context.Context, args []string, typ string) (result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	r := newResolver(*dnsServer, *timeout)
+	r := discovery.NetResolver(*dnsServer, *timeout)
 	var out LookupOutput
 	if typ == "A" {
 		out = lookupA(ctx, r, pos[0])
@@ -177,21 +178,6 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
-	}
-}
-
-// newResolver returns the system resolver, or one that sends every query to
-// server (host:port) when it is set, as the services' PODPATHS_DNS_SERVER does.
-func newResolver(server string, timeout time.Duration) *net.Resolver {
-	if server == "" {
-		return net.DefaultResolver
-	}
-	d := net.Dialer{Timeout: timeout}
-	return &net.Resolver{
-		PreferGo: true,
-		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, server)
-		},
 	}
 }
 

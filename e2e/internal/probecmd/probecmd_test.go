@@ -28,7 +28,7 @@ func runProbe(t *testing.T, ctx context.Context, environ []string, args ...strin
 // whoamiServer answers /whoami like the services do, as pod "pod-a".
 func whoamiServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	self := identity.Identity{Service: "backend", Pod: "pod-a", PodIP: "10.244.0.7", Node: "node-a", Hostname: "pod-a"}
+	self := report.Identity{Service: "backend", Pod: "pod-a", PodIP: "10.244.0.7", Node: "node-a", Hostname: "pod-a"}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

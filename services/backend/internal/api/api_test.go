@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/localdns"
 	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
@@ -25,7 +24,7 @@ import (
 func whoamiServer(t *testing.T, pod string) *httptest.Server {
 	t.Helper()
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serve.JSON(w, http.StatusOK, identity.ForRequest(identity.Identity{Service: "backend", Pod: pod, Node: "node-a"}, r))
+		serve.Whoami(report.Identity{Service: "backend", Pod: pod, Node: "node-a"})(w, r)
 	}))
 	t.Cleanup(s.Close)
 	return s
@@ -48,7 +47,7 @@ func newTestServer(t *testing.T, deps Deps) http.Handler {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	if deps.Prober == nil {
-		deps.Prober = &probe.Prober{Client: probe.NewClient(time.Second, true), Timeout: time.Second}
+		deps.Prober = &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: time.Second, KeepAlive: true}), Timeout: time.Second}
 	}
 	deps.Metrics = probe.NewMetrics(reg)
 	return NewServer(slog.New(slog.NewJSONHandler(io.Discard, nil)), serve.NewHTTPMetrics(reg), deps)
@@ -81,12 +80,12 @@ func TestWhoamiAnswerCarriesSidecarCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newTestServer(t, Deps{Self: identity.Identity{Pod: "backend-0"}, Sidecar: tt.sidecar})
-			var got WhoamiAnswer
+			h := newTestServer(t, Deps{Self: report.Identity{Pod: "backend-0"}, Sidecar: tt.sidecar})
+			var got report.BackendWhoami
 			if code := getJSON(t, h, "/api/whoami", &got); code != http.StatusOK {
 				t.Fatalf("GET /api/whoami = %d, want 200 even when the sidecar is down", code)
 			}
-			if got.Sidecar.OK != tt.wantOK || got.Sidecar.ErrorKind != tt.wantKind || got.Sidecar.ID != "backend-sidecar-localhost" {
+			if got.Sidecar.OK != tt.wantOK || got.Sidecar.ErrorKind != tt.wantKind || got.Sidecar.ID != report.IDSidecar {
 				t.Errorf("sidecar %s: got ok=%v kind=%q id=%q, want ok=%v kind=%q id=backend-sidecar-localhost",
 					tt.sidecar, got.Sidecar.OK, got.Sidecar.ErrorKind, got.Sidecar.ID, tt.wantOK, tt.wantKind)
 			}
@@ -112,7 +111,7 @@ func TestPeersCallsEverySiblingByPerPodName(t *testing.T) {
 	zone.SetSRV("_http._tcp."+headless, srvs...)
 
 	h := newTestServer(t, Deps{
-		Self: identity.Identity{Pod: "backend-0"},
+		Self: report.Identity{Pod: "backend-0"},
 		Siblings: discovery.Peer{Service: "backend-headless", Headless: "backend-headless", PortName: "http",
 			Namespace: "podpaths", Domain: "cluster.local", Resolver: discovery.NewResolver(dns.Addr(), time.Second)},
 	})
@@ -125,8 +124,8 @@ func TestPeersCallsEverySiblingByPerPodName(t *testing.T) {
 	}
 	for i, want := range []string{"backend-0", "backend-1"} {
 		p := got.Paths[i]
-		if p.ID != "backend-backend-0-backend-"+want+"-headless" || p.AnsweredBy == nil || p.AnsweredBy.Pod != want {
-			t.Errorf("path %d = id %q answered by %+v, want backend-backend-0-backend-%s-headless answered by %s", i, p.ID, p.AnsweredBy, want, want)
+		if p.ID != report.SiblingID("backend-0", want) || p.AnsweredBy == nil || p.AnsweredBy.Pod != want {
+			t.Errorf("path %d = id %q answered by %+v, want %s answered by %s", i, p.ID, p.AnsweredBy, report.SiblingID("backend-0", want), want)
 		}
 	}
 

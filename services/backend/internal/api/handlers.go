@@ -8,26 +8,14 @@ import (
 
 	"github.com/podpaths/podpaths/platform/discovery"
 	"github.com/podpaths/podpaths/platform/identity"
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 	"github.com/podpaths/podpaths/platform/serve"
 )
 
-func handleWhoami(self identity.Identity) http.HandlerFunc {
+func handleAPIWhoami(deps Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		serve.JSON(w, http.StatusOK, identity.ForRequest(self, r))
-	}
-}
-
-// WhoamiAnswer is the backend's answer to /api/whoami: who it is, and how its
-// call to its sidecar went.
-type WhoamiAnswer struct {
-	identity.Whoami
-	Sidecar report.Path `json:"sidecar"`
-}
-
-func handleWhoamiAnswer(deps Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		serve.JSON(w, http.StatusOK, WhoamiAnswer{
+		serve.JSON(w, http.StatusOK, report.BackendWhoami{
 			Whoami:  identity.ForRequest(deps.Self, r),
 			Sidecar: callSidecar(r.Context(), deps),
 		})
@@ -38,11 +26,11 @@ func handleWhoamiAnswer(deps Deps) http.HandlerFunc {
 // network namespace, so 127.0.0.1 is the same for both.
 func callSidecar(ctx context.Context, deps Deps) report.Path {
 	base := report.Path{
-		ID: "backend-sidecar-localhost", From: "backend", To: "sidecar",
+		ID: report.IDSidecar, From: "backend", To: "sidecar",
 		Method: report.MethodLocalhost, FromNode: deps.Self.Node,
 	}
 	t := discovery.Target{Query: deps.Sidecar, Addr: deps.Sidecar, Found: []string{deps.Sidecar}}
-	p := deps.Prober.Call(ctx, base, t, nil, "/whoami")
+	p := deps.Prober.Call(ctx, base, t, "/whoami")
 	deps.Metrics.Observe(p)
 	return p
 }
@@ -60,8 +48,8 @@ func callSiblings(ctx context.Context, deps Deps) []report.Path {
 	targets, err := deps.Siblings.Find(ctx, report.MethodHeadless)
 	base := report.Path{From: "backend", To: "backend", Method: report.MethodHeadless, FromNode: deps.Self.Node}
 	if err != nil {
-		base.ID = "backend-" + deps.Self.Pod + "-backend-headless"
-		p := deps.Prober.Call(ctx, base, targets[0], err, "/whoami")
+		base.ID = report.SiblingsLookupID(deps.Self.Pod)
+		p := probe.LookupFailed(base, err)
 		deps.Metrics.Observe(p)
 		return []report.Path{p}
 	}
@@ -70,8 +58,8 @@ func callSiblings(ctx context.Context, deps Deps) []report.Path {
 	for i, t := range targets {
 		wg.Go(func() {
 			b := base
-			b.ID = "backend-" + deps.Self.Pod + "-backend-" + t.Pod + "-headless"
-			paths[i] = deps.Prober.Call(ctx, b, t, nil, "/whoami")
+			b.ID = report.SiblingID(deps.Self.Pod, t.Pod)
+			paths[i] = deps.Prober.Call(ctx, b, t, "/whoami")
 			deps.Metrics.Observe(paths[i])
 		})
 	}

@@ -6,14 +6,14 @@ import (
 	"net/http"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/probe"
+	"github.com/podpaths/podpaths/platform/report"
 	"github.com/podpaths/podpaths/platform/serve"
 )
 
 // Deps is what the handlers need.
 type Deps struct {
-	Self   identity.Identity
+	Self   report.Identity
 	Prober *probe.Prober
 	// Sidecar is the sidecar's loopback address.
 	Sidecar string

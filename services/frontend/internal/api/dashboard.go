@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"github.com/podpaths/podpaths/platform/report"
 	"github.com/podpaths/podpaths/platform/serve"
 	"github.com/podpaths/podpaths/services/frontend/internal/dashboard"
-	"github.com/podpaths/podpaths/services/frontend/internal/spread"
 )
 
 // dashboardSpreadN is how many calls each dashboard histogram makes.
@@ -24,9 +22,9 @@ func handleDashboard(deps Deps) http.HandlerFunc {
 		defer cancel()
 		page := dashboard.Page{
 			Title: "podpaths",
-			Self:  dashboardIdentity(deps.Self),
+			Self:  deps.Self,
 			Entry: entryOf(r),
-			Links: dashboardLinks(deps.Links),
+			Links: deps.Links,
 		}
 		var wg sync.WaitGroup
 		wg.Go(func() { page.Report = deps.Reporter.Report(ctx) })
@@ -44,11 +42,6 @@ func handleDashboard(deps Deps) http.HandlerFunc {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = buf.WriteTo(w) //nolint:errcheck // the client went away; nothing to do
 	}
-}
-
-func dashboardIdentity(id identity.Identity) dashboard.Identity {
-	return dashboard.Identity{Service: id.Service, Version: id.Version, Pod: id.Pod,
-		Namespace: id.Namespace, PodIP: id.PodIP, Node: id.Node, NodeIP: id.NodeIP}
 }
 
 // entryOf describes how the browser's request reached the frontend. nginx
@@ -84,41 +77,12 @@ func entryVia(host string) string {
 // nodePort is the frontend-nodeport Service's nodePort (deploy/base).
 const nodePort = "30080"
 
-func dashboardLinks(links map[string]string) []dashboard.Link {
-	out := make([]dashboard.Link, 0, len(links))
-	for _, l := range sortedLinks(links) {
-		out = append(out, dashboard.Link{Name: l.Name, Value: l.Value})
-	}
-	return out
-}
-
-func dashboardSpreads(ctx context.Context, deps Deps) []dashboard.Spread {
-	out := make([]dashboard.Spread, 2)
+func dashboardSpreads(ctx context.Context, deps Deps) []report.Spread {
+	out := make([]report.Spread, 2)
 	var wg sync.WaitGroup
 	for i, keepAlive := range []bool{false, true} {
-		wg.Go(func() {
-			res, err := runSpread(ctx, deps, spreadQuery{n: dashboardSpreadN, keepAlive: keepAlive})
-			out[i] = toDashboardSpread(res, err)
-		})
+		wg.Go(func() { out[i] = runSpread(ctx, deps, spreadQuery{n: dashboardSpreadN, keepAlive: keepAlive}) })
 	}
 	wg.Wait()
 	return out
-}
-
-func toDashboardSpread(res spread.Result, err error) dashboard.Spread {
-	title := fmt.Sprintf("keep-alive off: %d new connections", res.N)
-	if res.KeepAlive {
-		title = fmt.Sprintf("keep-alive on: %d calls over one connection", res.N)
-	}
-	s := dashboard.Spread{Title: title, KeepAlive: res.KeepAlive, Calls: res.N}
-	for _, p := range res.Pods {
-		s.Counts = append(s.Counts, dashboard.Count{Label: p.Pod, N: p.Count})
-	}
-	for _, kind := range sortedKeys(res.Errors) {
-		s.Errors = append(s.Errors, dashboard.Count{Label: kind, N: res.Errors[kind]})
-	}
-	if err != nil {
-		s.Errors = append(s.Errors, dashboard.Count{Label: string(report.ErrorDNS) + ": " + err.Error(), N: res.N})
-	}
-	return s
 }

@@ -5,22 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 	"github.com/podpaths/podpaths/platform/serve"
 	"github.com/podpaths/podpaths/services/frontend/internal/spread"
 )
-
-func handleWhoami(self identity.Identity) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		serve.JSON(w, http.StatusOK, identity.ForRequest(self, r))
-	}
-}
 
 func handlePaths(deps Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -30,26 +22,10 @@ func handlePaths(deps Deps) http.HandlerFunc {
 	}
 }
 
-// Link is one service-link variable.
-type Link struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-func handleLinks(links map[string]string) http.HandlerFunc {
-	sorted := sortedLinks(links)
+func handleLinks(links []report.Link) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
-		serve.JSON(w, http.StatusOK, map[string]any{"links": sorted})
+		serve.JSON(w, http.StatusOK, report.Links{Links: links})
 	}
-}
-
-func sortedLinks(links map[string]string) []Link {
-	out := make([]Link, 0, len(links))
-	for k, v := range links {
-		out = append(out, Link{Name: k, Value: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
 
 // spreadQuery is the parsed query of /api/spread.
@@ -88,12 +64,9 @@ func handleSpread(deps Deps) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), deps.ReportTimeout)
 		defer cancel()
-		res, err := runSpread(ctx, deps, q)
-		if err != nil {
-			serve.JSON(w, http.StatusBadGateway, struct {
-				serve.ErrorBody
-				spread.Result
-			}{serve.ErrorBody{Error: err.Error()}, res})
+		res := runSpread(ctx, deps, q)
+		if res.Error != "" {
+			serve.JSON(w, http.StatusBadGateway, res)
 			return
 		}
 		serve.JSON(w, http.StatusOK, res)
@@ -102,17 +75,20 @@ func handleSpread(deps Deps) http.HandlerFunc {
 
 // runSpread calls the backend's ClusterIP q.n times. A fresh client per run
 // means a fresh connection pool, so keep-alive really starts from nothing.
-func runSpread(ctx context.Context, deps Deps, q spreadQuery) (spread.Result, error) {
-	res := spread.Result{Service: deps.Backend.Service, N: q.n, KeepAlive: q.keepAlive}
+// When the ClusterIP cannot be found, the answer's Error says why.
+func runSpread(ctx context.Context, deps Deps, q spreadQuery) report.Spread {
+	res := report.Spread{Service: deps.Backend.Service, N: q.n, KeepAlive: q.keepAlive}
 	target, method, err := clusterIPTarget(ctx, deps.Backend)
 	res.Method, res.Query, res.Address = method, target.Query, target.Addr
 	if err != nil {
-		return res, fmt.Errorf("find %s: %w", deps.Backend.Service, err)
+		res.Query = discovery.QueryOf(err)
+		res.Error = fmt.Sprintf("find %s: %v", deps.Backend.Service, err)
+		return res
 	}
-	client := probe.NewClient(deps.PeerTimeout, q.keepAlive)
+	client := probe.NewClient(probe.ClientOptions{Timeout: deps.PeerTimeout, KeepAlive: q.keepAlive})
 	defer client.CloseIdleConnections()
 	res.Pods, res.Errors = spread.Run(ctx, &probe.Prober{Client: client, Timeout: deps.PeerTimeout}, target, q.n)
-	return res, nil
+	return res
 }
 
 // clusterIPTarget finds the Service's virtual IP by DNS, or else by its
@@ -126,14 +102,5 @@ func clusterIPTarget(ctx context.Context, peer discovery.Peer) (discovery.Target
 	if envErr == nil {
 		return t[0], report.MethodEnv, nil
 	}
-	return t[0], report.MethodDNS, errors.Join(dnsErr, envErr)
-}
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return discovery.Target{}, report.MethodDNS, errors.Join(dnsErr, envErr)
 }

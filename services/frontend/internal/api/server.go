@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
+	"github.com/podpaths/podpaths/platform/report"
 	"github.com/podpaths/podpaths/platform/serve"
 	"github.com/podpaths/podpaths/services/frontend/internal/dashboard"
 	"github.com/podpaths/podpaths/services/frontend/internal/paths"
@@ -16,10 +16,10 @@ import (
 
 // Deps is what the handlers need.
 type Deps struct {
-	Self     identity.Identity
+	Self     report.Identity
 	Reporter *paths.Reporter
 	// Links are the service-link variables the pod started with.
-	Links map[string]string
+	Links []report.Link
 	// Backend finds the backend Service for /api/spread.
 	Backend discovery.Peer
 	// PeerTimeout bounds each call; ReportTimeout bounds a whole report.

@@ -28,20 +28,18 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Page is everything the dashboard shows.
+// Page is everything the dashboard shows. It holds the wire shapes
+// themselves (report.*), so the page shows what the API answers.
 type Page struct {
-	Title   string        // e.g. "podpaths"
-	Self    Identity      // the frontend pod that rendered the page
-	Entry   Entry         // how the browser reached this page
-	Report  report.Report // the frontend's path report
-	Spreads []Spread      // which pod answered many calls, e.g. with and without keep-alive
+	Title   string          // e.g. "podpaths"
+	Self    report.Identity // the frontend pod that rendered the page
+	Entry   Entry           // how the browser reached this page
+	Report  report.Report   // the frontend's path report
+	Spreads []report.Spread // which pod answered many calls, e.g. with and without keep-alive
 	// Links are the *_SERVICE_HOST and *_SERVICE_PORT variables the pod
 	// started with. Empty is a finding, not an error: the page explains it.
-	Links []Link
+	Links []report.Link
 }
-
-// Identity names the frontend pod that rendered the page.
-type Identity struct{ Service, Version, Pod, Namespace, PodIP, Node, NodeIP string }
 
 // Entry is how the browser reached this page.
 type Entry struct {
@@ -52,24 +50,6 @@ type Entry struct {
 
 // Hop is the client address one hop saw, e.g. nginx and its X-Real-IP.
 type Hop struct{ Hop, IP string }
-
-// Spread counts which pod answered a series of calls through one Service.
-type Spread struct {
-	Title     string // e.g. "keep-alive off: 30 new connections"
-	KeepAlive bool
-	Calls     int
-	Counts    []Count // one per answering pod, sorted by pod name
-	Errors    []Count // failed calls by error kind
-}
-
-// Count is one bar of a spread.
-type Count struct {
-	Label string
-	N     int
-}
-
-// Link is one service-link environment variable.
-type Link struct{ Name, Value string }
 
 // Renderer renders dashboard pages. It is safe for concurrent use.
 type Renderer struct {

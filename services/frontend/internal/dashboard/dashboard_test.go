@@ -4,12 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"golang.org/x/net/html"
 
 	"github.com/podpaths/podpaths/platform/report"
 )
@@ -135,8 +131,8 @@ func TestRenderEscapes(t *testing.T) {
 	page.Report.Paths[2].Error = evil
 	page.Report.Paths[2].Query = evil
 	page.Report.Paths[2].AnsweredBy = &report.Pod{Pod: evil}
-	page.Spreads[0].Counts[0].Label = evil
-	page.Links = []Link{{Name: evil, Value: evil}}
+	page.Spreads[0].Pods[0].Pod = evil
+	page.Links = []report.Link{{Name: evil, Value: evil}}
 
 	out := renderString(t, page)
 	if strings.Contains(out, "<script>alert") {
@@ -194,7 +190,7 @@ func TestRenderCapsThePods(t *testing.T) {
 	var paths []report.Path
 	for i := range maxPods + 2 {
 		pod := fmt.Sprintf("backend-%d", i)
-		paths = append(paths, report.Path{ID: prefixHeadless + pod, From: "frontend", To: "backend", Method: report.MethodHeadless, OK: true})
+		paths = append(paths, report.Path{ID: report.HeadlessID(pod), From: "frontend", To: "backend", Method: report.MethodHeadless, OK: true})
 	}
 	doc := render(t, Page{Report: report.New("frontend", samplePage().Report.GeneratedAt, paths)})
 
@@ -205,7 +201,7 @@ func TestRenderCapsThePods(t *testing.T) {
 	if len(more) != 1 || !strings.Contains(text(more[0]), "2 more pods") {
 		t.Errorf("note on the pods left out: got %q, want one with %q", texts(more), "2 more pods")
 	}
-	hidden := first(t, doc, withAttr("data-path", prefixHeadless+"backend-7"))
+	hidden := first(t, doc, withAttr("data-path", report.HeadlessID("backend-7")))
 	if !strings.Contains(text(hidden), "not in the picture") {
 		t.Errorf("row of a pod left out of the picture lacks 'not in the picture'")
 	}
@@ -266,63 +262,6 @@ func TestRenderReportsWriteErrors(t *testing.T) {
 	}
 }
 
-func TestAssets(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		path     string
-		wantCode int
-		wantType string
-	}{
-		{path: "/static/dashboard.css", wantCode: http.StatusOK, wantType: "text/css; charset=utf-8"},
-		{path: "/static/dashboard.js", wantCode: http.StatusOK, wantType: "text/javascript; charset=utf-8"},
-		{path: "/static/", wantCode: http.StatusNotFound},
-		{path: "/static/missing.css", wantCode: http.StatusNotFound},
-		{path: "/templates/page.tmpl", wantCode: http.StatusNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			t.Parallel()
-			rec := httptest.NewRecorder()
-			Assets().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, tt.path, nil))
-			if rec.Code != tt.wantCode {
-				t.Fatalf("GET %s: got status %d, want %d", tt.path, rec.Code, tt.wantCode)
-			}
-			if tt.wantCode != http.StatusOK {
-				return
-			}
-			if got := rec.Header().Get("Content-Type"); got != tt.wantType {
-				t.Errorf("GET %s: got Content-Type %q, want %q", tt.path, got, tt.wantType)
-			}
-			if rec.Body.Len() == 0 {
-				t.Errorf("GET %s: got an empty body", tt.path)
-			}
-		})
-	}
-}
-
-// TestPageLinksItsAssets checks that the page asks for the files Assets serves.
-func TestPageLinksItsAssets(t *testing.T) {
-	t.Parallel()
-	doc := render(t, Page{})
-	var urls []string
-	for _, l := range findAll(doc, withTag("link")) {
-		urls = append(urls, attr(l, "href"))
-	}
-	for _, s := range findAll(doc, withTag("script")) {
-		urls = append(urls, attr(s, "src"))
-	}
-	if len(urls) != 2 {
-		t.Fatalf("asset URLs: got %q, want the stylesheet and the script", urls)
-	}
-	for _, u := range urls {
-		rec := httptest.NewRecorder()
-		Assets().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, u, nil))
-		if rec.Code != http.StatusOK {
-			t.Errorf("GET %s: got status %d, want %d", u, rec.Code, http.StatusOK)
-		}
-	}
-}
-
 func BenchmarkRender(b *testing.B) {
 	r, err := New()
 	if err != nil {
@@ -342,131 +281,3 @@ var errWrite = errors.New("write failed")
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
-
-func newRenderer(t *testing.T) *Renderer {
-	t.Helper()
-	r, err := New()
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return r
-}
-
-func renderString(t *testing.T, p Page) string {
-	t.Helper()
-	var b strings.Builder
-	if err := newRenderer(t).Render(&b, p); err != nil {
-		t.Fatalf("Render: %v", err)
-	}
-	return b.String()
-}
-
-func render(t *testing.T, p Page) *html.Node {
-	t.Helper()
-	return parse(t, renderString(t, p))
-}
-
-func parse(t *testing.T, s string) *html.Node {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(s))
-	if err != nil {
-		t.Fatalf("parse rendered page: %v", err)
-	}
-	return doc
-}
-
-// findAll returns the elements under n, n included, that match, in document
-// order.
-func findAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var found []*html.Node
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && match(d) {
-			found = append(found, d)
-		}
-	}
-	if n.Type == html.ElementNode && match(n) {
-		found = append([]*html.Node{n}, found...)
-	}
-	return found
-}
-
-func first(t *testing.T, n *html.Node, match func(*html.Node) bool) *html.Node {
-	t.Helper()
-	found := findAll(n, match)
-	if len(found) == 0 {
-		t.Fatal("no element matches")
-	}
-	return found[0]
-}
-
-// withAttr matches elements that have the attribute with the value, or with
-// any value if value is empty.
-func withAttr(name, value string) func(*html.Node) bool {
-	return func(n *html.Node) bool {
-		for _, a := range n.Attr {
-			if a.Key == name && (value == "" || a.Val == value) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-func withClass(class string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return hasClass(n, class) }
-}
-
-func withTag(tag string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return n.Data == tag }
-}
-
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func hasClass(n *html.Node, class string) bool {
-	return strings.Contains(" "+attr(n, "class")+" ", " "+class+" ")
-}
-
-// text is the text under n with runs of white space collapsed, leaving out
-// tooltips (<title> inside SVG).
-func text(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		switch {
-		case n.Type == html.TextNode:
-			b.WriteString(n.Data)
-		case n.Type == html.ElementNode && n.Data == "title" && n.Parent != nil && n.Parent.Data != "head":
-			return
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-func texts(nodes []*html.Node) []string {
-	var out []string
-	for _, n := range nodes {
-		out = append(out, text(n))
-	}
-	return out
-}
-
-// containsRun reports whether want appears in got as consecutive elements.
-func containsRun(got, want []string) bool {
-	for i := 0; i+len(want) <= len(got); i++ {
-		if strings.Join(got[i:i+len(want)], "\x00") == strings.Join(want, "\x00") {
-			return true
-		}
-	}
-	return false
-}

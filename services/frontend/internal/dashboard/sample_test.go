@@ -103,7 +103,7 @@ func samplePage() Page {
 	}
 	return Page{
 		Title: "podpaths",
-		Self: Identity{
+		Self: report.Identity{
 			Service: "frontend", Version: "0.1.0+g1234abc", Pod: "frontend-6f7c9d8b5-x2k4p", Namespace: "podpaths",
 			PodIP: "10.244.1.7", Node: "podpaths-worker", NodeIP: "172.18.0.3",
 		},
@@ -112,18 +112,18 @@ func samplePage() Page {
 			ClientIPs: []Hop{{Hop: "nginx", IP: "10.244.0.1"}, {Hop: "frontend", IP: "127.0.0.1"}},
 		},
 		Report: report.New("frontend-6f7c9d8b5-x2k4p", time.Date(2025, 6, 1, 12, 3, 4, 0, time.UTC), paths),
-		Spreads: []Spread{
+		Spreads: []report.Spread{
 			{
-				Title: "keep-alive off: 30 new connections", Calls: 30,
-				Counts: []Count{{"backend-0", 11}, {"backend-1", 9}, {"backend-2", 8}},
-				Errors: []Count{{"refused", 2}},
+				N:      30,
+				Pods:   []report.PodCount{{Pod: "backend-0", Count: 11}, {Pod: "backend-1", Count: 9}, {Pod: "backend-2", Count: 8}},
+				Errors: map[string]int{"refused": 2},
 			},
 			{
-				Title: "keep-alive on: 30 calls over one connection", KeepAlive: true, Calls: 30,
-				Counts: []Count{{"backend-1", 30}},
+				KeepAlive: true, N: 30,
+				Pods: []report.PodCount{{Pod: "backend-1", Count: 30}},
 			},
 		},
-		Links: []Link{
+		Links: []report.Link{
 			{Name: "KUBERNETES_SERVICE_PORT", Value: "443"},
 			{Name: "KUBERNETES_SERVICE_HOST", Value: "10.96.0.1"},
 			{Name: "KUBERNETES_SERVICE_PORT_HTTPS", Value: "443"},

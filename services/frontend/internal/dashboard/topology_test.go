@@ -10,7 +10,7 @@ import (
 func TestFindPods(t *testing.T) {
 	t.Parallel()
 	paths := []report.Path{
-		{ID: prefixHeadless + "backend-2"},
+		{ID: report.HeadlessID("backend-2")},
 		{ID: "frontend-backend-dns", AnsweredBy: &report.Pod{Pod: "backend-0", Node: "w1"}},
 		{ID: "frontend-backend-static", AnsweredBy: &report.Pod{Pod: "not-a-pod-we-draw"}},
 	}
@@ -28,16 +28,16 @@ func TestFindPods(t *testing.T) {
 // check nobody can place stays out of the picture.
 func TestSidecarAttribution(t *testing.T) {
 	t.Parallel()
-	failedSidecar := report.Path{ID: idSidecar, ErrorKind: report.ErrorRefused}
+	failedSidecar := report.Path{ID: report.IDSidecar, ErrorKind: report.ErrorRefused}
 	paths := []report.Path{
-		{ID: prefixHeadless + "backend-0", OK: true, AnsweredBy: &report.Pod{Pod: "backend-0"}, Hops: []report.Path{failedSidecar}},
-		{ID: prefixHeadless + "backend-1", OK: true, AnsweredBy: &report.Pod{Pod: "backend-1"}},
-		{ID: idSidecar, OK: true, AnsweredBy: &report.Pod{Pod: "backend-1"}},
+		{ID: report.HeadlessID("backend-0"), OK: true, AnsweredBy: &report.Pod{Pod: "backend-0"}, Hops: []report.Path{failedSidecar}},
+		{ID: report.HeadlessID("backend-1"), OK: true, AnsweredBy: &report.Pod{Pod: "backend-1"}},
+		{ID: report.IDSidecar, OK: true, AnsweredBy: &report.Pod{Pod: "backend-1"}},
 		failedSidecar,
 	}
 	topo, b := topologyFor(paths)
 
-	want := map[string]string{idSidecar + "@backend-0": "fail", idSidecar + "@backend-1": "pass"}
+	want := map[string]string{report.IDSidecar + "@backend-0": "fail", report.IDSidecar + "@backend-1": "pass"}
 	for _, e := range topo.Edges {
 		if class, ok := want[e.Key]; ok {
 			if e.Outcome.Class != class {
@@ -59,13 +59,13 @@ func TestSidecarAttribution(t *testing.T) {
 func TestOneEdgeShowsTheWorstPath(t *testing.T) {
 	t.Parallel()
 	paths := []report.Path{
-		{ID: prefixHeadless + "backend-0", OK: true, AnsweredBy: &report.Pod{Pod: "backend-0"}},
-		{ID: idSidecar, OK: true, AnsweredBy: &report.Pod{Pod: "backend-0"}},
-		{ID: idSidecar, ErrorKind: report.ErrorTimeout, AnsweredBy: &report.Pod{Pod: "backend-0"}},
-		{ID: idSidecar, ErrorKind: report.ErrorUnconfigured, AnsweredBy: &report.Pod{Pod: "backend-0"}},
+		{ID: report.HeadlessID("backend-0"), OK: true, AnsweredBy: &report.Pod{Pod: "backend-0"}},
+		{ID: report.IDSidecar, OK: true, AnsweredBy: &report.Pod{Pod: "backend-0"}},
+		{ID: report.IDSidecar, ErrorKind: report.ErrorTimeout, AnsweredBy: &report.Pod{Pod: "backend-0"}},
+		{ID: report.IDSidecar, ErrorKind: report.ErrorUnconfigured, AnsweredBy: &report.Pod{Pod: "backend-0"}},
 	}
 	topo, _ := topologyFor(paths)
-	i := slices.IndexFunc(topo.Edges, func(e edge) bool { return e.Key == idSidecar+"@backend-0" })
+	i := slices.IndexFunc(topo.Edges, func(e edge) bool { return e.Key == report.IDSidecar+"@backend-0" })
 	if i < 0 {
 		t.Fatal("no sidecar edge for backend-0")
 	}
@@ -79,11 +79,11 @@ func TestPeersSummariseWhenTheyDoNotFit(t *testing.T) {
 	var paths []report.Path
 	pods := []string{"backend-with-a-long-name-0", "backend-with-a-long-name-1", "backend-with-a-long-name-2"}
 	for _, p := range pods {
-		paths = append(paths, report.Path{ID: prefixHeadless + p, OK: true})
+		paths = append(paths, report.Path{ID: report.HeadlessID(p), OK: true})
 	}
 	paths = append(paths,
-		report.Path{ID: siblingID(pods[0], pods[1]), OK: true},
-		report.Path{ID: siblingID(pods[0], pods[2]), ErrorKind: report.ErrorDNS},
+		report.Path{ID: report.SiblingID(pods[0], pods[1]), OK: true},
+		report.Path{ID: report.SiblingID(pods[0], pods[2]), ErrorKind: report.ErrorDNS},
 	)
 	topo, _ := topologyFor(paths)
 	if len(topo.Peers) != len(pods) {
@@ -117,5 +117,5 @@ func TestEdgesStayInThePicture(t *testing.T) {
 
 func topologyFor(paths []report.Path) (topology, *builder) {
 	b := newBuilder(flatten(paths))
-	return b.layout(Identity{}, Entry{}), b
+	return b.layout(report.Identity{}, Entry{}), b
 }

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,13 +16,13 @@ import (
 // worked out and formatted, so that the templates only lay things out.
 type view struct {
 	Title    string
-	Self     Identity
+	Self     report.Identity
 	Summary  summary
 	Topology topology
 	Rows     []row
 	Spreads  []spread
 	Entry    Entry
-	Links    []Link
+	Links    []report.Link
 }
 
 func newView(p Page) view {
@@ -275,7 +276,7 @@ type bar struct {
 	Error bool
 }
 
-func newSpreads(in []Spread) []spread {
+func newSpreads(in []report.Spread) []spread {
 	out := make([]spread, len(in))
 	for i, s := range in {
 		out[i] = newSpread(s)
@@ -283,28 +284,49 @@ func newSpreads(in []Spread) []spread {
 	return out
 }
 
-func newSpread(s Spread) spread {
-	answered, failed := 0, 0
-	for _, c := range s.Counts {
-		answered += c.N
-	}
-	for _, c := range s.Errors {
-		failed += c.N
-	}
-	// Bars are shares of all calls; if the counts add up to more than Calls
-	// claims, trust the counts so that no bar is wider than its box.
-	total := max(s.Calls, answered+failed)
-	bars := make([]bar, 0, len(s.Counts)+len(s.Errors))
-	for _, c := range s.Counts {
-		bars = append(bars, newBar(c, total, false))
-	}
-	for _, c := range s.Errors {
-		bars = append(bars, newBar(c, total, true))
-	}
-	return spread{Title: s.Title, KeepAlive: s.KeepAlive, Calls: total, Bars: bars, Verdict: spreadVerdict(s.Counts, answered, failed)}
+// count is one bar's label and number: a pod, or a kind of error.
+type count struct {
+	Label string
+	N     int
 }
 
-func newBar(c Count, total int, isError bool) bar {
+func newSpread(s report.Spread) spread {
+	title := fmt.Sprintf("keep-alive off: %d new connections", s.N)
+	if s.KeepAlive {
+		title = fmt.Sprintf("keep-alive on: %d calls over one connection", s.N)
+	}
+	var pods, errs []count
+	for _, p := range s.Pods {
+		pods = append(pods, count{Label: p.Pod, N: p.Count})
+	}
+	for _, kind := range slices.Sorted(maps.Keys(s.Errors)) {
+		errs = append(errs, count{Label: kind, N: s.Errors[kind]})
+	}
+	if s.Error != "" {
+		// No call was made: the whole run failed at the lookup.
+		errs = append(errs, count{Label: string(report.ErrorDNS) + ": " + s.Error, N: s.N})
+	}
+	answered, failed := 0, 0
+	for _, c := range pods {
+		answered += c.N
+	}
+	for _, c := range errs {
+		failed += c.N
+	}
+	// Bars are shares of all calls; if the counts add up to more than N
+	// claims, trust the counts so that no bar is wider than its box.
+	total := max(s.N, answered+failed)
+	bars := make([]bar, 0, len(pods)+len(errs))
+	for _, c := range pods {
+		bars = append(bars, newBar(c, total, false))
+	}
+	for _, c := range errs {
+		bars = append(bars, newBar(c, total, true))
+	}
+	return spread{Title: title, KeepAlive: s.KeepAlive, Calls: total, Bars: bars, Verdict: spreadVerdict(pods, answered, failed)}
+}
+
+func newBar(c count, total int, isError bool) bar {
 	share := 0.0
 	if total > 0 {
 		share = 100 * float64(c.N) / float64(total)
@@ -319,7 +341,7 @@ func newBar(c Count, total int, isError bool) bar {
 }
 
 // spreadVerdict says in words what the bars show.
-func spreadVerdict(counts []Count, answered, failed int) string {
+func spreadVerdict(counts []count, answered, failed int) string {
 	var pods []string
 	for _, c := range counts {
 		if c.N > 0 {
@@ -343,9 +365,9 @@ func spreadVerdict(counts []Count, answered, failed int) string {
 	return verdict
 }
 
-func sortedLinks(links []Link) []Link {
+func sortedLinks(links []report.Link) []report.Link {
 	sorted := slices.Clone(links)
-	slices.SortFunc(sorted, func(a, b Link) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(sorted, func(a, b report.Link) int { return cmp.Compare(a.Name, b.Name) })
 	return sorted
 }
 

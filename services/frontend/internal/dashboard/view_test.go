@@ -112,13 +112,14 @@ func TestSpreadVerdict(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		in   Spread
+		in   report.Spread
 		want string
 	}{
-		{"nothing measured", Spread{}, "No calls made."},
-		{"all failed", Spread{Calls: 3, Errors: []Count{{"refused", 3}}}, "No pod answered. 3 calls failed."},
-		{"one pod", Spread{Calls: 1, Counts: []Count{{"backend-0", 1}}}, "backend-0 answered all 1 call."},
-		{"pods listed without calls do not count", Spread{Calls: 4, Counts: []Count{{"backend-0", 0}, {"backend-1", 4}}}, "backend-1 answered all 4 calls."},
+		{"nothing measured", report.Spread{}, "No calls made."},
+		{"all failed", report.Spread{N: 3, Errors: map[string]int{"refused": 3}}, "No pod answered. 3 calls failed."},
+		{"one pod", report.Spread{N: 1, Pods: []report.PodCount{{Pod: "backend-0", Count: 1}}}, "backend-0 answered all 1 call."},
+		{"pods listed without calls do not count", report.Spread{N: 4, Pods: []report.PodCount{{Pod: "backend-0"}, {Pod: "backend-1", Count: 4}}}, "backend-1 answered all 4 calls."},
+		{"the ClusterIP was not found", report.Spread{N: 5, Error: "find backend: no such host"}, "No pod answered. 5 calls failed."},
 	}
 	for _, tt := range tests {
 		if got := newSpread(tt.in).Verdict; got != tt.want {
@@ -131,7 +132,7 @@ func TestSpreadVerdict(t *testing.T) {
 // still give bars no wider than their track.
 func TestNewSpreadNeverOverflows(t *testing.T) {
 	t.Parallel()
-	s := newSpread(Spread{Calls: 2, Counts: []Count{{"backend-0", 3}, {"backend-1", 1}}})
+	s := newSpread(report.Spread{N: 2, Pods: []report.PodCount{{Pod: "backend-0", Count: 3}, {Pod: "backend-1", Count: 1}}})
 	if s.Calls != 4 || s.Bars[0].Width != "75.0" || s.Bars[1].Width != "25.0" {
 		t.Errorf("newSpread with counts over Calls: got calls %d and widths %q, %q, want 4, 75.0, 25.0", s.Calls, s.Bars[0].Width, s.Bars[1].Width)
 	}

@@ -4,7 +4,6 @@ package paths
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,14 +11,13 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/platform/discovery"
-	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
 // Reporter tries every path and reports each.
 type Reporter struct {
-	Self identity.Identity
+	Self report.Identity
 	// Prober makes direct calls. Nested makes calls whose callee itself calls
 	// further (backend /api/whoami and /api/peers), so it must wait longer than
 	// the callee's own timeout, or a hanging sidecar would look like a hanging
@@ -80,20 +78,18 @@ func (r *Reporter) base(id string, m report.Method) report.Path {
 // nginxPaths checks the two paths that start in nginx: nginx to this frontend
 // over the pod's loopback, and nginx's /my-be/ proxy to the backend Service.
 func (r *Reporter) nginxPaths(ctx context.Context) []report.Path {
-	toFrontend := report.Path{ID: "nginx-frontend-localhost", From: "nginx", To: "frontend",
-		Method: report.MethodLocalhost, FromNode: r.Self.Node, Expected: report.ExpectOK}
-	toBackend := report.Path{ID: "nginx-backend-dns", From: "nginx", To: "backend",
-		Method: report.MethodDNS, FromNode: r.Self.Node, Expected: report.ExpectOK}
-	var lookupErr error
+	toFrontend := report.Path{ID: report.IDNginxFrontend, From: "nginx", To: "frontend", Method: report.MethodLocalhost,
+		Query: "nginx location / -> 127.0.0.1:3000", FromNode: r.Self.Node, Expected: report.ExpectOK}
+	toBackend := report.Path{ID: report.IDNginxBackend, From: "nginx", To: "backend", Method: report.MethodDNS,
+		Query: "nginx location /my-be/ -> the backend Service by name", FromNode: r.Self.Node, Expected: report.ExpectOK}
 	if r.Nginx == "" {
-		lookupErr = errNoNginx
+		return []report.Path{probe.LookupFailed(toFrontend, errNoNginx), probe.LookupFailed(toBackend, errNoNginx)}
 	}
-	t := discovery.Target{Addr: r.Nginx, Found: []string{r.Nginx}}
-	t.Query = "nginx location / -> 127.0.0.1:3000"
-	toFrontend = r.Prober.Call(ctx, toFrontend, t, lookupErr, "/whoami")
-	t.Query = "nginx location /my-be/ -> the backend Service by name"
-	toBackend = r.Prober.Call(ctx, toBackend, t, lookupErr, "/my-be/whoami")
-	return []report.Path{toFrontend, toBackend}
+	via := func(base report.Path, urlPath string) report.Path {
+		t := discovery.Target{Query: base.Query, Addr: r.Nginx, Found: []string{r.Nginx}}
+		return r.Prober.Call(ctx, base, t, urlPath)
+	}
+	return []report.Path{via(toFrontend, "/whoami"), via(toBackend, "/my-be/whoami")}
 }
 
 // backendPaths calls the backend's /api/whoami by each configured method
@@ -104,9 +100,14 @@ func (r *Reporter) backendPaths(ctx context.Context) (paths []report.Path, sidec
 		if m == report.MethodHeadless {
 			continue
 		}
+		base := r.base(report.FrontendBackendID(m), m)
 		targets, err := r.Backend.Find(ctx, m)
-		p, body := r.Nested.Fetch(ctx, r.base("frontend-backend-"+string(m), m), targets[0], err, "/api/whoami")
-		if sc, ok := sidecarOf(body); ok {
+		if err != nil {
+			paths = append(paths, probe.LookupFailed(base, err))
+			continue
+		}
+		p, body := r.Nested.Fetch(ctx, base, targets[0], "/api/whoami")
+		if sc, ok := report.DecodeSidecar(body); ok {
 			p.Hops = []report.Path{sc}
 			if sidecar == nil {
 				sidecar = &sc
@@ -117,24 +118,13 @@ func (r *Reporter) backendPaths(ctx context.Context) (paths []report.Path, sidec
 	return paths, sidecar
 }
 
-// sidecarOf reads the sidecar call from a backend's /api/whoami answer.
-func sidecarOf(answer []byte) (report.Path, bool) {
-	var a struct {
-		Sidecar report.Path `json:"sidecar"`
-	}
-	if answer == nil || json.Unmarshal(answer, &a) != nil || a.Sidecar.ID == "" {
-		return report.Path{}, false
-	}
-	return a.Sidecar, true
-}
-
 // sidecarPath is the backend's call to its sidecar as a backend reported it,
 // or a failed path saying that no backend could report it.
 func sidecarPath(sidecar *report.Path, node string) report.Path {
 	if sidecar != nil {
 		return *sidecar
 	}
-	p := report.Path{ID: "backend-sidecar-localhost", From: "backend", To: "sidecar",
+	p := report.Path{ID: report.IDSidecar, From: "backend", To: "sidecar",
 		Method: report.MethodLocalhost, FromNode: node, Expected: report.ExpectOK}
 	probe.Failed(&p, errNoBackend)
 	return p
@@ -147,13 +137,13 @@ func (r *Reporter) headlessPaths(ctx context.Context) []report.Path {
 	}
 	targets, err := r.Backend.Find(ctx, report.MethodHeadless)
 	if err != nil {
-		return []report.Path{r.Prober.Call(ctx, r.base("frontend-backend-headless", report.MethodHeadless), targets[0], err, "/whoami")}
+		return []report.Path{probe.LookupFailed(r.base(report.IDHeadless, report.MethodHeadless), err)}
 	}
 	paths := make([]report.Path, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
-			paths[i] = r.Prober.Call(ctx, r.base("frontend-backend-headless-"+t.Pod, report.MethodHeadless), t, nil, "/whoami")
+			paths[i] = r.Prober.Call(ctx, r.base(report.HeadlessID(t.Pod), report.MethodHeadless), t, "/whoami")
 		})
 	}
 	wg.Wait()
@@ -167,10 +157,10 @@ func (r *Reporter) headlessPaths(ctx context.Context) []report.Path {
 func (r *Reporter) variantPaths(ctx context.Context, headless []report.Path) []report.Path {
 	var paths []report.Path
 	if r.Sticky != "" {
-		paths = append(paths, r.viaService(ctx, "frontend-backend-sticky-dns", r.Sticky, report.ExpectOK))
+		paths = append(paths, r.viaService(ctx, report.IDSticky, r.Sticky, report.ExpectOK))
 	}
 	if r.Local != "" {
-		paths = append(paths, r.viaService(ctx, "frontend-backend-local-dns", r.Local, localExpectation(headless, r.Self.Node)))
+		paths = append(paths, r.viaService(ctx, report.IDLocal, r.Local, localExpectation(headless, r.Self.Node)))
 	}
 	return paths
 }
@@ -178,10 +168,13 @@ func (r *Reporter) variantPaths(ctx context.Context, headless []report.Path) []r
 func (r *Reporter) viaService(ctx context.Context, id, service string, want report.Expectation) report.Path {
 	peer := r.Backend
 	peer.Service = service
-	targets, err := peer.Find(ctx, report.MethodDNS)
 	base := r.base(id, report.MethodDNS)
 	base.Expected = want
-	return r.Prober.Call(ctx, base, targets[0], err, "/whoami")
+	targets, err := peer.Find(ctx, report.MethodDNS)
+	if err != nil {
+		return probe.LookupFailed(base, err)
+	}
+	return r.Prober.Call(ctx, base, targets[0], "/whoami")
 }
 
 // localExpectation says whether a Service with internalTrafficPolicy Local
@@ -215,13 +208,12 @@ func (r *Reporter) siblingPaths(ctx context.Context) []report.Path {
 		if err != nil {
 			continue
 		}
-		_, body := r.Nested.Fetch(ctx, report.Path{}, targets[0], nil, "/api/peers")
-		var peers report.Report
-		if body != nil && json.Unmarshal(body, &peers) == nil && len(peers.Paths) > 0 {
+		_, body := r.Nested.Fetch(ctx, report.Path{}, targets[0], "/api/peers")
+		if peers, err := report.DecodeReport(body); err == nil {
 			return peers.Paths
 		}
 	}
-	p := report.Path{ID: "backend-backend-headless", From: "backend", To: "backend",
+	p := report.Path{ID: report.IDSiblings, From: "backend", To: "backend",
 		Method: report.MethodHeadless, Expected: report.ExpectOK}
 	probe.Failed(&p, errNoBackend)
 	return []report.Path{p}

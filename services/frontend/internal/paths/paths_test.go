@@ -25,7 +25,7 @@ const headless = "backend-headless.podpaths.svc.cluster.local"
 // path, and /api/peers.
 func fakeBackend(t *testing.T, pod, node string) *httptest.Server {
 	t.Helper()
-	id := identity.Identity{Service: "backend", Pod: pod, Node: node, PodIP: "10.244.0." + pod[len(pod)-1:]}
+	id := report.Identity{Service: "backend", Pod: pod, Node: node, PodIP: "10.244.0." + pod[len(pod)-1:]}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
 		serve.JSON(w, http.StatusOK, identity.ForRequest(id, r))
@@ -110,9 +110,9 @@ func newCluster(t *testing.T, timeout time.Duration, selfNode string, backends m
 	zone.SetA("backend.podpaths.svc.cluster.local", "127.0.0.1")
 	host, _, _ := net.SplitHostPort(svcAddr)
 	return &cluster{zone: zone, r: &Reporter{
-		Self:   identity.Identity{Pod: "frontend-0", Node: selfNode},
-		Prober: &probe.Prober{Client: probe.NewClient(timeout, true), Timeout: timeout},
-		Nested: &probe.Prober{Client: probe.NewClient(3*timeout, true), Timeout: 3 * timeout},
+		Self:   report.Identity{Pod: "frontend-0", Node: selfNode},
+		Prober: &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: timeout, KeepAlive: true}), Timeout: timeout},
+		Nested: &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 3 * timeout, KeepAlive: true}), Timeout: 3 * timeout},
 		Backend: discovery.Peer{Service: "backend", Headless: "backend-headless", PortName: "http",
 			Port: port(t, svcAddr), Namespace: "podpaths", Domain: "cluster.local",
 			Environ:  map[string]string{"BACKEND_SERVICE_HOST": host, "BACKEND_SERVICE_PORT": strconv.Itoa(port(t, svcAddr))},

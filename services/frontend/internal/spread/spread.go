@@ -15,28 +15,9 @@ import (
 	"github.com/podpaths/podpaths/platform/report"
 )
 
-// Result counts which pod answered each of N calls.
-type Result struct {
-	Service   string         `json:"service"`
-	Method    report.Method  `json:"method"`
-	Query     string         `json:"query"`
-	Address   string         `json:"address"`
-	N         int            `json:"n"`
-	KeepAlive bool           `json:"keepalive"`
-	Pods      []PodCount     `json:"pods"`
-	Errors    map[string]int `json:"errors"`
-}
-
-// PodCount is how many calls one pod answered.
-type PodCount struct {
-	Pod   string `json:"pod"`
-	Node  string `json:"node"`
-	Count int    `json:"count"`
-}
-
 // Run makes n calls to target one after another with prober and counts the
 // answering pods. The prober's client decides about keep-alive.
-func Run(ctx context.Context, prober *probe.Prober, target discovery.Target, n int) (pods []PodCount, errs map[string]int) {
+func Run(ctx context.Context, prober *probe.Prober, target discovery.Target, n int) (pods []report.PodCount, errs map[string]int) {
 	counts := make(map[report.Pod]int)
 	errs = make(map[string]int)
 	for range n {
@@ -53,7 +34,7 @@ func Run(ctx context.Context, prober *probe.Prober, target discovery.Target, n i
 		counts[*p.AnsweredBy]++
 	}
 	for pod, c := range counts {
-		pods = append(pods, PodCount{Pod: pod.Pod, Node: pod.Node, Count: c})
+		pods = append(pods, report.PodCount{Pod: pod.Pod, Node: pod.Node, Count: c})
 	}
 	sort.Slice(pods, func(i, j int) bool { return pods[i].Pod < pods[j].Pod })
 	return pods, errs

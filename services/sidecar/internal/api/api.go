@@ -7,20 +7,18 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/podpaths/podpaths/platform/identity"
+	"github.com/podpaths/podpaths/platform/report"
 	"github.com/podpaths/podpaths/platform/serve"
 )
 
 // NewServer returns the sidecar's app handler.
-func NewServer(logger *slog.Logger, metrics *serve.HTTPMetrics, self identity.Identity) http.Handler {
+func NewServer(logger *slog.Logger, metrics *serve.HTTPMetrics, self report.Identity) http.Handler {
 	r := serve.NewRouter(logger, metrics)
 	addRoutes(r, self)
 	return r
 }
 
 // addRoutes is the one list of the sidecar's paths.
-func addRoutes(r chi.Router, self identity.Identity) {
-	r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
-		serve.JSON(w, http.StatusOK, identity.ForRequest(self, r))
-	})
+func addRoutes(r chi.Router, self report.Identity) {
+	r.Get("/whoami", serve.Whoami(self))
 }

@@ -1,0 +1,93 @@
+package probe_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/podpaths/podpaths/platform/probe"
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// TestNewClientKeepAlive checks the knob behind /api/spread?keepalive: with
+// keep-alive, calls reuse one connection, so kube-proxy, which balances per
+// connection, sends them all to one pod.
+func TestNewClientKeepAlive(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		keepAlive bool
+		wantConns int
+	}{
+		{keepAlive: true, wantConns: 1},
+		{keepAlive: false, wantConns: 3},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("keepalive=%v", tt.keepAlive), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			remotes := make(map[string]bool)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				remotes[r.RemoteAddr] = true
+				mu.Unlock()
+				fmt.Fprint(w, "ok") //nolint:errcheck // test handler
+			}))
+			t.Cleanup(srv.Close)
+			client := probe.NewClient(probe.ClientOptions{Timeout: okTimeout, KeepAlive: tt.keepAlive})
+			t.Cleanup(client.CloseIdleConnections)
+			p := &probe.Prober{Client: client, Timeout: okTimeout}
+			locals := make(map[string]bool)
+			for i := range 3 {
+				res := p.Get(t.Context(), addrOf(srv), "/", "")
+				if res.Err != nil {
+					t.Fatalf("Get error = %v", res.Err)
+				}
+				// The result names the connection the server saw.
+				if !remotesHave(&mu, remotes, res.LocalAddr) || res.RemoteAddr != addrOf(srv) {
+					t.Errorf("call %d: local %q remote %q, want the connection the server saw and %s", i+1, res.LocalAddr, res.RemoteAddr, addrOf(srv))
+				}
+				if wantReused := tt.keepAlive && i > 0; res.Reused != wantReused {
+					t.Errorf("call %d with keepAlive=%v: reused = %v, want %v", i+1, tt.keepAlive, res.Reused, wantReused)
+				}
+				locals[res.LocalAddr] = true
+			}
+			if len(locals) != tt.wantConns {
+				t.Errorf("NewClient(keepAlive=%v): results name %d local addresses, want %d", tt.keepAlive, len(locals), tt.wantConns)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(remotes) != tt.wantConns {
+				t.Errorf("NewClient(keepAlive=%v): 3 sequential calls used %d connections, want %d", tt.keepAlive, len(remotes), tt.wantConns)
+			}
+		})
+	}
+}
+
+// remotesHave reports whether the server saw a connection from addr.
+func remotesHave(mu *sync.Mutex, remotes map[string]bool, addr string) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	return remotes[addr]
+}
+
+// TestNewClientDoesNotFollowRedirects: a redirect is reported as the peer's
+// answer; following it could lead anywhere.
+func TestNewClientDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	var followed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/elsewhere" {
+			followed.Add(1)
+			return
+		}
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	res := newProber(okTimeout).Get(t.Context(), addrOf(srv), "/whoami", "")
+	if res.Status != http.StatusFound || res.Kind != report.ErrorHTTP || followed.Load() != 0 {
+		t.Errorf("Get(redirect) = status %d kind %q, followed %d times, want 302, http, never followed", res.Status, res.Kind, followed.Load())
+	}
+}
