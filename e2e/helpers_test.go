@@ -125,6 +125,17 @@ func getJSON(t *testing.T, ctx context.Context, url string, v any) {
 	}
 }
 
+// loadBalancerEntry is http://<address>:<port> of the frontend's
+// LoadBalancer Service; the test fails when it has no address.
+func (r *run) loadBalancerEntry(t *testing.T) string {
+	t.Helper()
+	svc := r.service(t, r.ctx, "frontend")
+	if len(svc.Status.LoadBalancer.Ingress) == 0 || svc.Status.LoadBalancer.Ingress[0].IP == "" {
+		t.Fatalf("service frontend has no LoadBalancer IP: %+v", svc.Status.LoadBalancer)
+	}
+	return "http://" + net.JoinHostPort(svc.Status.LoadBalancer.Ingress[0].IP, strconv.Itoa(int(svc.Spec.Ports[0].Port)))
+}
+
 // pathReport is the frontend's own path report, through the NodePort.
 func (r *run) pathReport(t *testing.T) report.Report {
 	t.Helper()

@@ -111,11 +111,7 @@ func TestOutside(t *testing.T) {
 		if r.lbPending != "" {
 			t.Skip(r.lbPending)
 		}
-		svc := r.service(t, r.ctx, "frontend")
-		if len(svc.Status.LoadBalancer.Ingress) == 0 || svc.Status.LoadBalancer.Ingress[0].IP == "" {
-			t.Fatalf("service frontend has no LoadBalancer IP: %+v", svc.Status.LoadBalancer)
-		}
-		u := fmt.Sprintf("http://%s/whoami", net.JoinHostPort(svc.Status.LoadBalancer.Ingress[0].IP, fmt.Sprint(svc.Spec.Ports[0].Port)))
+		u := r.loadBalancerEntry(t) + "/whoami"
 		if c := fromHere(r.ctx, u, callTimeout).Calls[0]; !c.OK || c.AnsweredBy == nil {
 			t.Errorf("GET %s (LoadBalancer address): %s", u, describeCall(c))
 		}

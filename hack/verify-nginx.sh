@@ -59,7 +59,8 @@ check_debian() {
   cp "$mime_types" "$root/etc/nginx/mime.types"
   # shellcheck disable=SC2016 # envsubst's list of variables, literally
   PODPATHS_BACKEND_HOST=$host PODPATHS_BACKEND_PORT=$port NGINX_LOCAL_RESOLVERS=$resolver \
-    envsubst '${PODPATHS_BACKEND_HOST} ${PODPATHS_BACKEND_PORT} ${NGINX_LOCAL_RESOLVERS}' \
+    PODPATHS_DRAIN_FILE=/tmp/podpaths-draining \
+    envsubst '${PODPATHS_BACKEND_HOST} ${PODPATHS_BACKEND_PORT} ${NGINX_LOCAL_RESOLVERS} ${PODPATHS_DRAIN_FILE}' \
     <"nginx/$variant" >"$root/etc/nginx/conf.d/default.conf"
   # shellcheck disable=SC2016 # a literal ${NAME} left behind
   if grep -n '\${[A-Za-z_]*}' "$root/etc/nginx/conf.d/default.conf"; then
@@ -81,7 +82,7 @@ check_image() {
     -v "$PWD/nginx/$variant:/etc/nginx/templates/default.conf.template:ro" \
     -e NGINX_ENTRYPOINT_LOCAL_RESOLVERS=1 -e NGINX_ENTRYPOINT_QUIET_LOGS=1 \
     -e "NGINX_ENVSUBST_FILTER=$envsubst_filter" \
-    -e "PODPATHS_BACKEND_HOST=$host" -e "PODPATHS_BACKEND_PORT=$port" \
+    -e "PODPATHS_BACKEND_HOST=$host" -e "PODPATHS_BACKEND_PORT=$port" -e PODPATHS_DRAIN_FILE=/tmp/podpaths-draining \
     "$nginx_image" nginx -t -q
 }
 
@@ -120,6 +121,9 @@ for template in nginx/*.conf.template; do
   has "$template" "has the health location" '^\s*location = /nginx-health \{'
   has "$template" "proxies / to the frontend over loopback" '^\s*proxy_pass http://127\.0\.0\.1:3000;'
   has "$template" "has the /my-be/ location" '^\s*location /my-be/ \{'
+  has "$template" "says Connection: close while the pod drains" '^\s*if \(-f \$\{PODPATHS_DRAIN_FILE\}\) \{'
+  has "$template" "limits the dashboard and reports per client" '^\s*limit_req zone=podpaths_reports '
+  has "$template" "limits spreads per client" '^\s*limit_req zone=podpaths_spreads '
   for header in X-Real-IP X-Forwarded-For X-Forwarded-Host X-Forwarded-Port X-Forwarded-Proto; do
     has "$template" "sets $header" "^\\s*proxy_set_header $header "
   done

@@ -32,6 +32,7 @@ func Checks() []NamedCheck {
 		{"Images", Images},
 		{"Probes", Probes},
 		{"Drain", Drain},
+		{"ProxyFirst", ProxyFirst},
 		{"Availability", Availability},
 		{"Labels", Labels},
 		{"Namespaces", Namespaces},

@@ -182,7 +182,18 @@ func TestChecksCatchBrokenManifests(t *testing.T) {
 		// Drain
 		{"grace shorter than drain", validate.Drain,
 			"terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds: 15",
-			"Deployment lab/web: needs 15s to drain and stop (main containers 15s, then native sidecars 0s), terminationGracePeriodSeconds allows 15s"},
+			"Deployment lab/web: needs 18s to drain and stop (main containers 18s, then native sidecars 0s), terminationGracePeriodSeconds allows 15s"},
+		{"an exec preStop's sleep counts", validate.Drain,
+			"lifecycle: {preStop: {sleep: {seconds: 5}}}", `lifecycle: {preStop: {exec: {command: [/bin/sh, -c, "touch /tmp/draining && sleep 31"]}}}`,
+			"Deployment lab/web: needs 31s to drain and stop (main containers 31s"},
+		{"an exec preStop without a sleep", validate.Drain,
+			"lifecycle: {preStop: {sleep: {seconds: 5}}}", `lifecycle: {preStop: {exec: {command: [/bin/sh, -c, "nginx -s quit"]}}}`,
+			`container "proxy": preStop exec ["/bin/sh" "-c" "nginx -s quit"] does not end in "sleep N"`},
+
+		// ProxyFirst
+		{"service stops before the proxy in front of it", validate.ProxyFirst,
+			"{name: PODPATHS_DRAIN_DELAY, value: 8s}", "{name: PODPATHS_DRAIN_DELAY, value: 5s}",
+			`Deployment lab/web: container "web" drains 5s, not longer than container "proxy"'s preStop pause 5s`},
 		{"native sidecar stops after the main containers", validate.Drain,
 			"terminationGracePeriodSeconds: 20", "terminationGracePeriodSeconds: 18",
 			"StatefulSet lab/db: needs 19s to drain and stop (main containers 14s, then native sidecars 5s)"},

@@ -160,10 +160,11 @@ func configMapItems(vols []corev1.Volume, name string) string {
 }
 
 func preStopSleep(c *corev1.Container) string {
-	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
-		return "<none>"
+	d, err := validate.PreStopPause(c)
+	if err != nil {
+		return "<" + err.Error() + ">"
 	}
-	return fmt.Sprint(c.Lifecycle.PreStop.Sleep.Seconds)
+	return fmt.Sprint(d.Seconds())
 }
 
 // TestDownwardAPI checks that every podpaths container learns its identity from the downward API.
@@ -243,9 +244,9 @@ func TestDrainSettings(t *testing.T) {
 	set := renderSet(t, filepath.Join(deployDir(t), "overlays", "kind"))
 	for _, spec := range podSpecs(set) {
 		for _, c := range spec.Containers {
-			drain := 5 * time.Second
-			if c.Name == "backend" {
-				drain = 10 * time.Second
+			drain := map[string]time.Duration{"backend": 10 * time.Second, "frontend": 15 * time.Second}[c.Name]
+			if drain == 0 {
+				drain = 5 * time.Second
 			}
 			for name, want := range map[string]time.Duration{validate.EnvDrainDelay: drain, validate.EnvShutdownTimeout: 10 * time.Second} {
 				v, ok := env(&c, name)

@@ -50,7 +50,7 @@ spec:
           image: localhost/podpaths/web:0.1.0
           imagePullPolicy: IfNotPresent
           ports: [{name: admin, containerPort: 9090}]
-          env: [{name: PODPATHS_DRAIN_DELAY, value: 5s}, {name: PODPATHS_SHUTDOWN_TIMEOUT, value: 10s}]
+          env: [{name: PODPATHS_DRAIN_DELAY, value: 8s}, {name: PODPATHS_SHUTDOWN_TIMEOUT, value: 10s}]
           readinessProbe: {httpGet: {path: /readyz, port: admin}}
           livenessProbe: {httpGet: {path: /healthz, port: admin}}
           resources: {requests: {cpu: 20m, memory: 32Mi}, limits: {cpu: 200m, memory: 64Mi}}

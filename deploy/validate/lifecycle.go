@@ -1,8 +1,11 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -109,10 +112,10 @@ func Drain(s *Set) []error {
 // drainTime returns how long the container may take from the start of its termination to its exit: a preStop
 // sleep, then the app's drain delay and shutdown timeout.
 func drainTime(c container) (time.Duration, error) {
-	var need time.Duration
 	hasPreStop := c.Lifecycle != nil && c.Lifecycle.PreStop != nil
-	if hasPreStop && c.Lifecycle.PreStop.Sleep != nil {
-		need += time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	need, err := PreStopPause(c.Container)
+	if err != nil {
+		return 0, err
 	}
 	drain, hasDrain, err := envDuration(c.Container, EnvDrainDelay)
 	if err != nil {
@@ -135,6 +138,61 @@ func drainTime(c container) (time.Duration, error) {
 		shutdown = DefaultShutdownTimeout
 	}
 	return need + drain + shutdown, nil
+}
+
+// PreStopPause is how long a container's preStop hook keeps it from getting its stop signal: the kubelet's
+// sleep action, or an exec hook whose shell command ends in "sleep N" (nginx's, which first creates its drain
+// file). A hook of another shape pauses for an unknown time, which is an error: the grace period could not be
+// checked against it.
+func PreStopPause(c *corev1.Container) (time.Duration, error) {
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil {
+		return 0, nil
+	}
+	h := c.Lifecycle.PreStop
+	switch {
+	case h.Sleep != nil:
+		return time.Duration(h.Sleep.Seconds) * time.Second, nil
+	case h.Exec != nil && len(h.Exec.Command) > 0:
+		words := strings.Fields(h.Exec.Command[len(h.Exec.Command)-1])
+		if n := len(words); n >= 2 && words[n-2] == "sleep" {
+			if secs, err := strconv.Atoi(words[n-1]); err == nil && secs >= 0 {
+				return time.Duration(secs) * time.Second, nil
+			}
+		}
+		return 0, fmt.Errorf("preStop exec %q does not end in \"sleep N\"", h.Exec.Command)
+	default:
+		return 0, errors.New("preStop hook is neither a sleep nor an exec")
+	}
+}
+
+// ProxyFirst checks that in a pod where a program without a drain of its own (nginx) pauses in its preStop hook
+// in front of podpaths services, each service drains for longer than that pause: the proxy stops taking requests
+// first, and the service behind it still listens for the requests the proxy finishes. If the service stopped
+// first, the proxy would answer its clients 502.
+func ProxyFirst(s *Set) []error {
+	var errs []error
+	for _, w := range s.workloads() {
+		var proxies, services []container
+		for _, c := range containersOf(&w.template.Spec) {
+			if _, ok, _ := envDuration(c.Container, EnvDrainDelay); ok {
+				services = append(services, c)
+			} else if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+				proxies = append(proxies, c)
+			}
+		}
+		for _, p := range proxies {
+			pause, err := PreStopPause(p.Container)
+			if err != nil {
+				continue // Drain reports it
+			}
+			for _, c := range services {
+				if drain, _, err := envDuration(c.Container, EnvDrainDelay); err == nil && drain <= pause {
+					errs = append(errs, fmt.Errorf("%s: %s drains %v, not longer than %s's preStop pause %v: it would stop before the proxy in front of it", w.ref, c, drain, p, pause))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // envDuration reads a literal duration variable from the container's env.

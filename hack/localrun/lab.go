@@ -59,6 +59,7 @@ type Lab struct {
 	procs     []*process
 	backends  []backendPod
 	nginx     string // nginx's address, "" when it does not run
+	nginxDir  string // nginx's config and state, "" when it does not run
 	cancelRun context.CancelFunc
 	loopDone  chan struct{}
 }

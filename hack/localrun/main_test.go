@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/progtest"
 	"github.com/podpaths/podpaths/platform/report"
 )
@@ -26,6 +27,19 @@ func buildServices(t *testing.T) string {
 		}
 	}
 	return bin
+}
+
+// traversableTempDir is a test directory that every user may enter: run as
+// root, nginx's workers run as nobody, and they must see the drain file.
+func traversableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func getJSON(t *testing.T, url string, v any) {
@@ -49,7 +63,7 @@ func headlessPods(rep report.Report) []string {
 // addresses of its own so that it never meets a `make run` in progress.
 func TestLocalRun(t *testing.T) {
 	opts := Options{
-		BinDir: buildServices(t), LogDir: t.TempDir(),
+		BinDir: buildServices(t), LogDir: traversableTempDir(t),
 		Frontend: "127.0.111.1:3000", FrontendAdmin: "127.0.111.1:3090",
 		PodNet: "127.0.110", ServiceIP: "127.0.109.1", Backends: 3, Namespace: "podpaths",
 		NginxTemplate: filepath.Join("..", "..", "nginx", "default.conf.template"),
@@ -82,9 +96,7 @@ func TestLocalRun(t *testing.T) {
 	}
 
 	t.Run("spread", func(t *testing.T) {
-		var fresh, kept struct {
-			Pods []struct{ Pod string } `json:"pods"`
-		}
+		var fresh, kept report.Spread
 		getJSON(t, app+"/api/spread?n=60&keepalive=false", &fresh)
 		getJSON(t, app+"/api/spread?n=20&keepalive=true", &kept)
 		// Each new connection picks a pod at random: the chance that 60
@@ -94,6 +106,53 @@ func TestLocalRun(t *testing.T) {
 		}
 		if len(kept.Pods) != 1 {
 			t.Errorf("20 calls over one kept-alive connection reached %v, want exactly 1 pod", kept.Pods)
+		}
+	})
+
+	t.Run("nginx closes keep-alive connections while draining", func(t *testing.T) {
+		if lab.nginx == "" {
+			t.Skip("no nginx on this machine")
+		}
+		p := &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 5 * time.Second, KeepAlive: true, MaxConns: 1})}
+		reused := func() bool {
+			t.Helper()
+			res := p.Get(t.Context(), lab.nginx, "/whoami", "")
+			if res.Err != nil {
+				t.Fatalf("GET /whoami through nginx: %v", res.Err)
+			}
+			return res.Reused
+		}
+		if reused(); !reused() {
+			t.Fatalf("nginx closed a keep-alive connection while serving, want it kept")
+		}
+		if err := os.WriteFile(lab.DrainFile(), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(lab.DrainFile()) }) //nolint:errcheck // gone with the test's directory
+		// The kept connection carries one more request, whose answer says
+		// "Connection: close"; the client then opens a new one.
+		if first, second := reused(), reused(); !first || second {
+			t.Errorf("draining: reused %v then %v, want the kept connection once, then a new one", first, second)
+		}
+	})
+
+	t.Run("nginx limits spreads per client", func(t *testing.T) {
+		if lab.nginx == "" {
+			t.Skip("no nginx on this machine")
+		}
+		codes := map[int]int{}
+		for range 30 {
+			code, _, _ := progtest.Get(t, "http://"+lab.nginx+"/api/spread?n=1")
+			codes[code]++
+		}
+		// The zone lets a burst of 10 through at once, then 2 a second.
+		if codes[http.StatusOK] < 10 || codes[http.StatusTooManyRequests] == 0 || codes[http.StatusOK]+codes[http.StatusTooManyRequests] != 30 {
+			t.Errorf("30 spreads at once through nginx got %v, want at least 10 answered and the rest 429", codes)
+		}
+		for range 30 {
+			if code, _, _ := progtest.Get(t, "http://"+lab.nginx+"/whoami"); code != http.StatusOK {
+				t.Fatalf("GET /whoami through nginx = %d, want 200: it is not limited", code)
+			}
 		}
 	})
 
@@ -130,11 +189,12 @@ func TestLocalRun(t *testing.T) {
 			for _, p := range rep.Paths {
 				kinds[p.ID] = p.ErrorKind
 			}
-			if kinds["frontend-backend-dns"] == report.ErrorRefused && kinds["frontend-backend-env"] == report.ErrorRefused {
+			dns, env := kinds[report.FrontendBackendID(report.MethodDNS)], kinds[report.FrontendBackendID(report.MethodEnv)]
+			if dns == report.ErrorRefused && env == report.ErrorRefused {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("15s after the last backend died: dns %q, env %q, want refused for both", kinds["frontend-backend-dns"], kinds["frontend-backend-env"])
+				t.Fatalf("15s after the last backend died: dns %q, env %q, want refused for both", dns, env)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}

@@ -44,6 +44,12 @@ func (l *Lab) nginxAddr() string {
 	return net.JoinHostPort(host, nginxPort)
 }
 
+// DrainFile is the file whose existence tells nginx that the "pod" drains:
+// every answer then says "Connection: close", as in a terminating pod.
+func (l *Lab) DrainFile() string {
+	return filepath.Join(l.nginxDir, "draining")
+}
+
 // writeNginxConfig renders the project's nginx template (nginx/) the way the
 // image's entrypoint would, with this machine's DNS server as the resolver,
 // and a main config that keeps every file under dir.
@@ -56,6 +62,7 @@ func (l *Lab) writeNginxConfig(dir string) (string, error) {
 		{"${NGINX_LOCAL_RESOLVERS}", l.dns.Addr()},
 		{"${PODPATHS_BACKEND_HOST}", discovery.ServiceName("backend", l.opts.Namespace, domain)},
 		{"${PODPATHS_BACKEND_PORT}", strconv.Itoa(backendPort)},
+		{"${PODPATHS_DRAIN_FILE}", l.DrainFile()},
 		// In a pod nginx binds the pod's address; here, the frontend's.
 		{"listen " + nginxPort + ";", "listen " + l.nginxAddr() + ";"},
 		{"proxy_pass http://127.0.0.1:3000;", "proxy_pass http://" + l.opts.Frontend + ";"},

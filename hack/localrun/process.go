@@ -58,6 +58,7 @@ func (l *Lab) startFrontendPod(common []string) error {
 		if err != nil {
 			return err
 		}
+		l.nginxDir = dir
 		conf, err := l.writeNginxConfig(dir)
 		if err != nil {
 			return err

@@ -167,15 +167,14 @@ func TestRun(t *testing.T) {
 				rep := frontendReport()
 				rep.Paths[2].OK, rep.Paths[2].ErrorKind, rep.Paths[2].Error = false, report.ErrorDNS, "no such host"
 				rep.Paths[3].OK, rep.Paths[3].ErrorKind = true, report.ErrorNone
-				rep.Paths[1].Required = true
 				f.front.set(pathPaths, jsonHandler(rep))
 			},
 			checks: map[string]want{
 				report.FrontendBackendID(report.MethodDNS): {report.OutcomeFail, report.ErrorDNS},
 				"frontend-sidecar-podip":                   {report.OutcomeFail, report.ErrorNone},
-				report.FrontendBackendID(report.MethodEnv): {report.OutcomeFail, report.ErrorUnconfigured},
+				report.FrontendBackendID(report.MethodEnv): {report.OutcomeSkip, report.ErrorUnconfigured},
 			},
-			ok: 13, failed: 3,
+			ok: 13, failed: 2, skipped: 1,
 		},
 		{
 			name: "no outside entry: the API-server proxy carries the inside actions",

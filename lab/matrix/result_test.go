@@ -72,13 +72,6 @@ func TestLine(t *testing.T) {
 			want: "frontend -> backend via dns: skipped (enableServiceLinks is false)",
 		},
 		{
-			name: "unconfigured but required fails",
-			check: with(func(p *report.Path) {
-				p.ErrorKind, p.Error, p.Required, p.LatencyMS = report.ErrorUnconfigured, "no BACKEND_SERVICE_HOST", true, 0
-			}),
-			want: "frontend -> backend via dns: FAIL (unconfigured) - 0.0ms: no BACKEND_SERVICE_HOST",
-		},
-		{
 			name: "detail replaces the answering pod",
 			check: Check{Detail: "backend-0=10 backend-1=10 (2 ready)", Path: report.Path{
 				From: "frontend", To: "backend", Method: report.MethodSpread, OK: true, Expected: report.ExpectOK, LatencyMS: 40, AnsweredBy: by,

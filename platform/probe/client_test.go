@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -89,5 +90,36 @@ func TestNewClientDoesNotFollowRedirects(t *testing.T) {
 	res := newProber(okTimeout).Get(t.Context(), addrOf(srv), "/whoami", "")
 	if res.Status != http.StatusFound || res.Kind != report.ErrorHTTP || followed.Load() != 0 {
 		t.Errorf("Get(redirect) = status %d kind %q, followed %d times, want 302, http, never followed", res.Status, res.Kind, followed.Load())
+	}
+}
+
+// TestGetRecordsARetry: a server that closes a kept-alive connection just as
+// the next request arrives makes net/http send that GET again on a new
+// connection; the result says so.
+func TestGetRecordsARetry(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "ok") //nolint:errcheck // test handler
+	}))
+	// The second request on a connection is met by a close before any
+	// answer, as a server that shuts idle connections down would.
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateActive && calls.Add(1) == 2 {
+			c.Close() //nolint:errcheck // the point of the test
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	client := probe.NewClient(probe.ClientOptions{Timeout: okTimeout, KeepAlive: true})
+	t.Cleanup(client.CloseIdleConnections)
+	p := &probe.Prober{Client: client, Timeout: okTimeout}
+	if first := p.Get(t.Context(), addrOf(srv), "/", ""); first.Err != nil || first.Retried {
+		t.Fatalf("first call = %v, retried %v, want ok on a new connection", first.Err, first.Retried)
+	}
+	second := p.Get(t.Context(), addrOf(srv), "/", "")
+	if second.Err != nil || !second.Retried || second.Reused {
+		t.Errorf("call after the server closed its kept-alive connection = err %v retried %v reused %v, want ok after a retry on a new connection",
+			second.Err, second.Retried, second.Reused)
 	}
 }

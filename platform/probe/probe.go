@@ -39,6 +39,9 @@ type ClientOptions struct {
 	// addresses to loopback, and `probe get` picks its resolver and its
 	// source port.
 	Dial DialFunc
+	// MaxConns, when set, caps the connections per host: a fixed pool, as
+	// a load generator keeps.
+	MaxConns int
 }
 
 // NewClient returns the HTTP client for calls to peers. It never follows a
@@ -54,7 +57,8 @@ func NewClient(o ClientOptions) *http.Client {
 		Proxy:                 nil,
 		DialContext:           dial,
 		ResponseHeaderTimeout: o.Timeout,
-		MaxIdleConnsPerHost:   16,
+		MaxConnsPerHost:       o.MaxConns,
+		MaxIdleConnsPerHost:   cmp.Or(o.MaxConns, 16),
 		IdleConnTimeout:       30 * time.Second,
 		DisableKeepAlives:     !o.KeepAlive,
 	}
@@ -85,6 +89,11 @@ type Result struct {
 	// earlier call: together they show which calls shared a connection.
 	LocalAddr, RemoteAddr string
 	Reused                bool
+	// Retried says the call needed a second connection: net/http sends an
+	// idempotent request again when the server closed a kept-alive
+	// connection under it before answering, as browsers do. The call may
+	// still have worked; a client that does not retry would have lost it.
+	Retried bool
 }
 
 // Get calls http://addr+path and reads the answer. host, when set, is sent as
@@ -101,10 +110,13 @@ func (p *Prober) GetURL(ctx context.Context, url, host string) Result {
 		defer cancel()
 	}
 	var res Result
+	conns := 0
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		conns++
 		res.LocalAddr = info.Conn.LocalAddr().String()
 		res.RemoteAddr = info.Conn.RemoteAddr().String()
 		res.Reused = info.Reused
+		res.Retried = conns > 1
 	}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

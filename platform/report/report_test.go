@@ -24,15 +24,13 @@ func TestPathOutcome(t *testing.T) {
 		{name: "http error, expected ok", path: Path{Status: 503, ErrorKind: ErrorHTTP, Expected: ExpectOK}, want: OutcomeFail},
 		{name: "unconfigured is skipped", path: Path{ErrorKind: ErrorUnconfigured, Expected: ExpectOK}, want: OutcomeSkip},
 		{name: "unconfigured expected fail is skipped", path: Path{ErrorKind: ErrorUnconfigured, Expected: ExpectFail}, want: OutcomeSkip},
-		{name: "unconfigured but required fails", path: Path{ErrorKind: ErrorUnconfigured, Expected: ExpectOK, Required: true}, want: OutcomeFail},
-		{name: "required and ok passes", path: Path{OK: true, Expected: ExpectOK, Required: true}, want: OutcomePass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			if got := tt.path.Outcome(); got != tt.want {
-				t.Errorf("Path{OK: %v, ErrorKind: %q, Expected: %q, Required: %v}.Outcome() = %q, want %q",
-					tt.path.OK, tt.path.ErrorKind, tt.path.Expected, tt.path.Required, got, tt.want)
+				t.Errorf("Path{OK: %v, ErrorKind: %q, Expected: %q}.Outcome() = %q, want %q",
+					tt.path.OK, tt.path.ErrorKind, tt.path.Expected, got, tt.want)
 			}
 		})
 	}
@@ -44,7 +42,6 @@ func TestSummarize(t *testing.T) {
 	fail := Path{ErrorKind: ErrorRefused, Expected: ExpectOK}
 	mustFail := Path{ErrorKind: ErrorTimeout, Expected: ExpectFail}
 	skip := Path{ErrorKind: ErrorUnconfigured}
-	required := Path{ErrorKind: ErrorUnconfigured, Required: true}
 	tests := []struct {
 		name  string
 		paths []Path
@@ -53,7 +50,7 @@ func TestSummarize(t *testing.T) {
 		{name: "nil", paths: nil, want: Summary{}},
 		{name: "empty", paths: []Path{}, want: Summary{}},
 		{name: "all pass", paths: []Path{pass, mustFail}, want: Summary{Total: 2, OK: 2}},
-		{name: "mixed", paths: []Path{pass, fail, skip, mustFail, required, skip},
+		{name: "mixed", paths: []Path{pass, fail, skip, mustFail, fail, skip},
 			want: Summary{Total: 6, OK: 2, Failed: 2, Skipped: 2}},
 		{name: "only skipped", paths: []Path{skip}, want: Summary{Total: 1, Skipped: 1}},
 	}
@@ -175,13 +172,13 @@ func TestPathJSON(t *testing.T) {
 
 func TestPathJSONOptionalFields(t *testing.T) {
 	t.Parallel()
-	p := Path{ID: "x", ErrorKind: ErrorUnconfigured, Required: true, FromNode: "n1", ToNode: "n2"}
+	p := Path{ID: "x", ErrorKind: ErrorUnconfigured, FromNode: "n1", ToNode: "n2"}
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatalf("json.Marshal(path) error = %v", err)
 	}
 	keys := keysOf(t, b)
-	for _, k := range []string{"required", "from_node", "to_node"} {
+	for _, k := range []string{"from_node", "to_node"} {
 		if !slices.Contains(keys, k) {
 			t.Errorf("json.Marshal(%+v) keys = %v, want %q", p, keys, k)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -28,9 +29,14 @@ func newRequestIDs() *requestIDs {
 	return &requestIDs{prefix: host + "/" + rand.Text()[:10] + "-"}
 }
 
-// forRequest is the caller's ID when it sent one, else the next of ours.
+// maxRequestIDLen bounds a caller's request ID: it is logged and passed on,
+// so a client must not be able to fill the logs with one.
+const maxRequestIDLen = 64
+
+// forRequest is the caller's ID when it sent a well-formed one, else the
+// next of ours.
 func (ids *requestIDs) forRequest(r *http.Request) string {
-	if id := r.Header.Get(requestIDHeader); id != "" {
+	if id := r.Header.Get(requestIDHeader); validRequestID(id) {
 		return id
 	}
 	n := strconv.FormatUint(ids.n.Add(1), 10)
@@ -39,6 +45,24 @@ func (ids *requestIDs) forRequest(r *http.Request) string {
 		n = "000000"[len(n):] + n
 	}
 	return ids.prefix + n
+}
+
+// validRequestID accepts IDs of up to maxRequestIDLen letters, digits and
+// the punctuation IDs usually carry (ours: host/random-000001; others:
+// UUIDs, trace IDs), nothing that could break a log line or a header.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for _, c := range []byte(id) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("-_.:/+=", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // statusWriter remembers the status code a handler sent. Unwrap lets

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,32 @@ func TestRequestIDs(t *testing.T) {
 	req.Header.Set(requestIDHeader, "req-42")
 	if got := ids.forRequest(req); got != "req-42" {
 		t.Errorf("with %s: req-42 the ID is %q, want the caller's", requestIDHeader, got)
+	}
+}
+
+// TestRequestIDsRejectBadCallerIDs: a caller's ID is logged and passed on,
+// so only short, plain ones are kept; anything else gets one of ours.
+func TestRequestIDsRejectBadCallerIDs(t *testing.T) {
+	t.Parallel()
+	ids := newRequestIDs()
+	for _, id := range []string{
+		"8b0c1a2e-5f3d-4c6b-9a7e-0d1f2e3c4b5a", "frontend-0/ABCDEFGHIJ-000042", "00-4bf92f35-00f067aa0b-01",
+		strings.Repeat("a", maxRequestIDLen),
+	} {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		req.Header.Set(requestIDHeader, id)
+		if got := ids.forRequest(req); got != id {
+			t.Errorf("caller's ID %q became %q, want it kept", id, got)
+		}
+	}
+	for _, id := range []string{
+		strings.Repeat("a", maxRequestIDLen+1), "has space", "quote\"", "new\nline", "ünïcode", "<script>",
+	} {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		req.Header.Set(requestIDHeader, id)
+		if got := ids.forRequest(req); got == id || !strings.HasPrefix(got, ids.prefix) {
+			t.Errorf("caller's ID %q gave %q, want one of ours (%s...)", id, got, ids.prefix)
+		}
 	}
 }
 

@@ -22,6 +22,16 @@ type Shutdown struct {
 	Timeout time.Duration
 }
 
+// The limits of every server.
+const (
+	// MaxHeaderBytes bounds a request's header; nginx's default buffers
+	// hold 4 x 8 KiB.
+	MaxHeaderBytes = 32 << 10
+	// WriteTimeout bounds the time from reading a request to the end of
+	// its answer.
+	WriteTimeout = 2 * time.Minute
+)
+
 // Listener is a bound socket with the server that will serve it.
 type Listener struct {
 	name   string
@@ -41,6 +51,11 @@ func Listen(name, addr string, h http.Handler) (*Listener, error) {
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       90 * time.Second,
+		// A client that sends huge headers or never reads its answer must
+		// not hold memory or a connection for long. The slowest answer, a
+		// path report with every peer hanging, takes a few peer timeouts.
+		MaxHeaderBytes: MaxHeaderBytes,
+		WriteTimeout:   WriteTimeout,
 	}
 	return &Listener{name: name, ln: ln, server: srv}, nil
 }
@@ -57,6 +72,7 @@ func (l *Listener) Name() string { return l.name }
 func Run(ctx context.Context, logger *slog.Logger, sd Shutdown, ready *atomic.Bool, listeners ...*Listener) error {
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
+		l.server.Handler = closeWhenDraining(l.server.Handler, ready)
 		logger.Info("listening", "server", l.name, "addr", l.Addr())
 		go func() {
 			if err := l.server.Serve(l.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -80,6 +96,20 @@ func Run(ctx context.Context, logger *slog.Logger, sd Shutdown, ready *atomic.Bo
 		time.Sleep(sd.DrainDelay)
 	}
 	return errors.Join(serveErr, shutdownAll(logger, sd.Timeout, listeners))
+}
+
+// closeWhenDraining makes every answer say "Connection: close" while the
+// server is not ready (draining): a keep-alive client then closes the
+// connection itself after the answer, and its next request opens a new one,
+// which the Service sends to a pod that stays. Closing idle connections from
+// this side instead would race with a client that is just sending.
+func closeWhenDraining(h http.Handler, ready *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func shutdownAll(logger *slog.Logger, timeout time.Duration, listeners []*Listener) error {

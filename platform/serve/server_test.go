@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -305,5 +306,79 @@ func TestRunServeError(t *testing.T) {
 	}
 	if ready.Load() {
 		t.Errorf("ready after Run failed = true, want false")
+	}
+}
+
+// TestListenLimitsHeaders: a request with more header than MaxHeaderBytes
+// gets 431 instead of being read into memory.
+func TestListenLimitsHeaders(t *testing.T) {
+	t.Parallel()
+	r := startRun(t, serve.Shutdown{Timeout: time.Second}, okHandler())
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+r.addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Big", strings.Repeat("x", 2*serve.MaxHeaderBytes))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET with a %d-byte header: %v", 2*serve.MaxHeaderBytes, err)
+	}
+	resp.Body.Close() //nolint:errcheck // nothing to read
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("GET with a %d-byte header = %d, want 431", 2*serve.MaxHeaderBytes, resp.StatusCode)
+	}
+}
+
+// TestRunClosesKeepAliveWhileDraining: during the drain delay a keep-alive
+// client's next answer says "Connection: close", so the client, not the
+// server, closes the connection, and its following request opens a new one.
+func TestRunClosesKeepAliveWhileDraining(t *testing.T) {
+	t.Parallel()
+	var ready atomic.Bool
+	app, err := serve.Listen("app", "127.0.0.1:0", okHandler())
+	if err != nil {
+		t.Fatalf("Listen(app) error = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Run(ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)), serve.Shutdown{DrainDelay: 2 * time.Second, Timeout: waitLimit}, &ready, app)
+	}()
+	waitFor(t, "ready", ready.Load)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	call := func() (closeHdr bool, reused bool) {
+		t.Helper()
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, "http://"+app.Addr()+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET / : %v", err)
+		}
+		io.Copy(io.Discard, resp.Body) //nolint:errcheck // draining the body to reuse the connection
+		resp.Body.Close()              //nolint:errcheck // read-only body
+		return resp.Close, reused
+	}
+	if closeHdr, _ := call(); closeHdr {
+		t.Errorf("while serving: the answer says Connection: close, want keep-alive")
+	}
+	if _, reused := call(); !reused {
+		t.Errorf("while serving: the second call opened a new connection, want the kept-alive one")
+	}
+	cancel()
+	waitFor(t, "the drain to start", func() bool { return !ready.Load() })
+	if closeHdr, reused := call(); !closeHdr || !reused {
+		t.Errorf("draining, on the kept-alive connection: Connection: close %v, reused %v; want both", closeHdr, reused)
+	}
+	if _, reused := call(); reused {
+		t.Errorf("draining: the call after a Connection: close answer reused the connection, want a new one")
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v, want nil", err)
 	}
 }

@@ -27,8 +27,12 @@ type Config struct {
 	LocalService  string `env:"LOCAL_SERVICE"`
 	// NginxAddr is nginx in this pod; "none" when nothing is in front.
 	NginxAddr string `env:"NGINX_ADDR" envDefault:"127.0.0.1:8080"`
-	// SpreadMax bounds /api/spread's n.
-	SpreadMax int `env:"SPREAD_MAX" envDefault:"100"`
+	// SpreadMax bounds /api/spread's n: each call is a new connection, so
+	// it bounds the connections one request can open.
+	SpreadMax int `env:"SPREAD_MAX" envDefault:"60"`
+	// MaxReports bounds how many path reports, spreads and dashboard pages
+	// this frontend makes at once; more get 429 at once.
+	MaxReports int `env:"MAX_REPORTS" envDefault:"8"`
 
 	methods []report.Method
 }
@@ -69,6 +73,9 @@ func (c *Config) validate() error {
 	}
 	if c.SpreadMax < 1 {
 		errs = append(errs, fmt.Errorf("invalid %sSPREAD_MAX %d: must be at least 1", config.Prefix, c.SpreadMax))
+	}
+	if c.MaxReports < 1 {
+		errs = append(errs, fmt.Errorf("invalid %sMAX_REPORTS %d: must be at least 1", config.Prefix, c.MaxReports))
 	}
 	return errors.Join(errs...)
 }

@@ -78,6 +78,7 @@ func newDeps(cfg Config, env map[string]string, svc *serve.Service) (api.Deps, e
 		PeerTimeout:   t,
 		ReportTimeout: 5 * t,
 		SpreadMax:     cfg.SpreadMax,
+		Limiter:       serve.NewLimiter(cfg.MaxReports),
 		Dashboard:     renderer,
 		Logger:        svc.Logger,
 	}, nil

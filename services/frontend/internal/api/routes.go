@@ -8,11 +8,14 @@ import (
 )
 
 // addRoutes is the one list of the frontend's paths.
+// The dashboard, the report and the spread call the backends, so they share
+// one limit; a busy dashboard is a page that retries by itself.
 func addRoutes(r chi.Router, deps Deps) {
-	r.Get("/", handleDashboard(deps))
+	lim, busy := deps.Limiter, serve.Busy(deps.Limiter)
+	r.Get("/", lim.Limit(handleDashboard(deps), dashboard.Busy(lim.Size())).ServeHTTP)
 	r.Handle("/static/*", dashboard.Assets())
 	r.Get("/whoami", serve.Whoami(deps.Self))
-	r.Get("/api/paths", handlePaths(deps))
-	r.Get("/api/spread", handleSpread(deps))
+	r.Get("/api/paths", lim.Limit(handlePaths(deps), busy).ServeHTTP)
+	r.Get("/api/spread", lim.Limit(handleSpread(deps), busy).ServeHTTP)
 	r.Get("/api/links", handleLinks(deps.Links))
 }

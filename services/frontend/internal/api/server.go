@@ -25,8 +25,10 @@ type Deps struct {
 	// PeerTimeout bounds each call; ReportTimeout bounds a whole report.
 	PeerTimeout, ReportTimeout time.Duration
 	SpreadMax                  int
-	Dashboard                  *dashboard.Renderer
-	Logger                     *slog.Logger
+	// Limiter bounds the reports, spreads and pages made at once.
+	Limiter   *serve.Limiter
+	Dashboard *dashboard.Renderer
+	Logger    *slog.Logger
 }
 
 // NewServer returns the frontend's app handler.

@@ -19,7 +19,6 @@ func TestOutcomeOf(t *testing.T) {
 		{"blocked as it must be", report.Path{ErrorKind: report.ErrorTimeout, Expected: report.ExpectFail}, outcome{"pass", "✓", "blocked, as expected"}},
 		{"gets through but must not", report.Path{OK: true, Expected: report.ExpectFail}, outcome{"fail", "✗", "got through, must not"}},
 		{"unconfigured", report.Path{ErrorKind: report.ErrorUnconfigured, Expected: report.ExpectOK}, outcome{"skip", "–", "skipped"}},
-		{"unconfigured but required", report.Path{ErrorKind: report.ErrorUnconfigured, Required: true}, outcome{"fail", "✗", "failed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
