@@ -73,6 +73,22 @@ LAB_PROVIDER ?= $(if $(wildcard /var/lib/podpaths/local/cluster.json),local,kind
 check: ## The reachability matrix against the current lab; JUNIT=file writes JUnit XML.
 	@hack/lab.sh --provider $(LAB_PROVIDER) check $(if $(JUNIT),--junit $(JUNIT))
 
+.PHONY: doctor
+doctor: ## Check this machine for what the lab needs (the local lab's when it is up, else kind's; LAB_PROVIDER=local).
+	@hack/lab.sh --provider $(LAB_PROVIDER) doctor
+
+.PHONY: exercise
+exercise: ## The workshop: list the exercises, or run one with N=<number> (docs/workshop.md).
+	@hack/lab.sh --provider $(LAB_PROVIDER) exercise $(N)
+
+.PHONY: exercise-check
+exercise-check: ## Compare the lab with the active exercise again; exit 1 when an observation is missing.
+	@hack/lab.sh --provider $(LAB_PROVIDER) exercise check
+
+.PHONY: exercise-reset
+exercise-reset: ## Take the lab back to the base after an exercise, and prove every path green.
+	@hack/lab.sh --provider $(LAB_PROVIDER) exercise reset
+
 .PHONY: clean
 clean: ## Stop a Docker engine these scripts started and remove build output.
 	@hack/docker-engine.sh stop

@@ -108,7 +108,7 @@ func (r *run) entryURL(ctx context.Context) string {
 
 // fromHere makes a call from this machine, outside the cluster, the way the
 // probe does, so that the results read the same. It opens a new connection.
-func fromHere(ctx context.Context, url string, timeout time.Duration) probecmd.GetOutput {
+func fromHere(ctx context.Context, url string, timeout time.Duration) report.ProbeCalls {
 	return probecmd.Get(ctx, url, probecmd.GetOptions{Count: 1, Timeout: timeout})
 }
 
@@ -171,7 +171,7 @@ func describePath(p report.Path) string {
 }
 
 // describeCall is a call of the probe in one line.
-func describeCall(c probecmd.Call) string {
+func describeCall(c report.ProbeCall) string {
 	if c.OK {
 		who := "?"
 		if c.AnsweredBy != nil {
@@ -184,7 +184,7 @@ func describeCall(c probecmd.Call) string {
 
 // probeGet runs `probe get URL args...` in p. Failures of the calls are in
 // the output; a probe that cannot run fails the test.
-func probeGet(t *testing.T, ctx context.Context, p *cluster.Probe, url string, args ...string) probecmd.GetOutput {
+func probeGet(t *testing.T, ctx context.Context, p *cluster.Probe, url string, args ...string) report.ProbeCalls {
 	t.Helper()
 	out, err := p.Get(ctx, url, args...)
 	if err != nil {
@@ -193,7 +193,7 @@ func probeGet(t *testing.T, ctx context.Context, p *cluster.Probe, url string, a
 	return out
 }
 
-func probeLookup(t *testing.T, ctx context.Context, p *cluster.Probe, name string) probecmd.LookupOutput {
+func probeLookup(t *testing.T, ctx context.Context, p *cluster.Probe, name string) report.ProbeLookup {
 	t.Helper()
 	out, err := p.Lookup(ctx, name)
 	if err != nil {

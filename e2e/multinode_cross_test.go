@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -67,7 +66,7 @@ func TestCrossNode(t *testing.T) {
 }
 
 // wantAnswer fails unless a call was answered by pod on node.
-func wantAnswer(t *testing.T, c probecmd.Call, what, pod, node string) {
+func wantAnswer(t *testing.T, c report.ProbeCall, what, pod, node string) {
 	t.Helper()
 	if !c.OK || c.AnsweredBy == nil || c.AnsweredBy.Pod != pod || c.AnsweredBy.Node != node {
 		t.Errorf("%s: %s; want an answer from %s on %s", what, describeCall(c), pod, node)
@@ -88,7 +87,7 @@ func (r *run) clientOff(t *testing.T, target cluster.Node) *outsideClient {
 		for _, n := range r.env.Nodes {
 			if o := r.env.ClientOn(n); o != nil && n.Name != target.Name {
 				return &outsideClient{what: "node " + n.Name + "'s network namespace", ip: o.IP,
-					get: func(ctx context.Context, url string) (probecmd.GetOutput, error) {
+					get: func(ctx context.Context, url string) (report.ProbeCalls, error) {
 						return o.Get(ctx, url, "--timeout", callTimeout.String())
 					}}
 			}
@@ -107,7 +106,7 @@ func (r *run) clientOff(t *testing.T, target cluster.Node) *outsideClient {
 		what = "node " + r.env.OnNode + " (this machine)"
 	}
 	return &outsideClient{what: what, ip: src,
-		get: func(ctx context.Context, url string) (probecmd.GetOutput, error) {
+		get: func(ctx context.Context, url string) (report.ProbeCalls, error) {
 			return fromHere(ctx, url, callTimeout), nil
 		}}
 }
@@ -160,7 +159,7 @@ func TestExternalTrafficPolicyAcrossNodes(t *testing.T) {
 	r.applyComponent(t, "external-traffic-local")
 	t.Run("local/node-without-frontend-drops", func(t *testing.T) {
 		client := r.clientOff(t, away)
-		var c probecmd.Call
+		var c report.ProbeCall
 		// kube-proxy applies the new policy within its sync period.
 		err := cluster.Eventually(r.ctx, time.Minute, time.Second, func(ctx context.Context) (string, bool) {
 			c = r.callFrom(ctx, t, client, awayURL)
@@ -174,7 +173,7 @@ func TestExternalTrafficPolicyAcrossNodes(t *testing.T) {
 	})
 	t.Run("local/node-with-frontend-keeps-the-client-ip", func(t *testing.T) {
 		client := r.clientOff(t, home)
-		var c probecmd.Call
+		var c report.ProbeCall
 		err := cluster.Eventually(r.ctx, time.Minute, time.Second, func(ctx context.Context) (string, bool) {
 			c = r.callFrom(ctx, t, client, homeURL)
 			return describeCall(c) + ", nginx saw " + seenBy(c), c.OK && seenBy(c) == client.ip
@@ -189,7 +188,7 @@ func TestExternalTrafficPolicyAcrossNodes(t *testing.T) {
 
 // callFrom makes one call from a client; a client that cannot run fails
 // the test.
-func (r *run) callFrom(ctx context.Context, t *testing.T, client *outsideClient, url string) probecmd.Call {
+func (r *run) callFrom(ctx context.Context, t *testing.T, client *outsideClient, url string) report.ProbeCall {
 	t.Helper()
 	out, err := client.get(ctx, url)
 	if err != nil {

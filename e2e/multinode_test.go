@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 	"github.com/podpaths/podpaths/lab/manifest"
 	"github.com/podpaths/podpaths/platform/report"
 )
@@ -92,7 +91,7 @@ func TestMultiNode(t *testing.T) {
 			// The Service is new: kube-proxy on that node programs it within
 			// its sync period, and until then the ClusterIP leads nowhere.
 			start := time.Now()
-			var c probecmd.Call
+			var c report.ProbeCall
 			err := cluster.Eventually(r.ctx, time.Minute, time.Second, func(ctx context.Context) (string, bool) {
 				c = probeGet(t, ctx, p, u, "--timeout", callTimeout.String()).Calls[0]
 				return describeCall(c), c.OK && c.AnsweredBy != nil && c.AnsweredBy.Node == home

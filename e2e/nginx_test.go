@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/probecmd"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // followTimeout bounds how long nginx may take to follow a Service change:
@@ -52,7 +52,7 @@ func TestNginxBackendByName(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run("fails-while-service-is-missing", func(t *testing.T) {
-			var c probecmd.Call
+			var c report.ProbeCall
 			err := cluster.Eventually(r.ctx, followTimeout, time.Second, func(ctx context.Context) (string, bool) {
 				c = fromHere(ctx, myBe, callTimeout).Calls[0]
 				return describeCall(c), c.Status == http.StatusBadGateway || c.Status == http.StatusGatewayTimeout
@@ -70,7 +70,7 @@ func TestNginxBackendByName(t *testing.T) {
 		}
 		t.Logf("service backend recreated: clusterIP %s -> %s", orig.Spec.ClusterIP, fresh.Spec.ClusterIP)
 		start := time.Now()
-		var c probecmd.Call
+		var c report.ProbeCall
 		err = cluster.Eventually(r.ctx, followTimeout, 500*time.Millisecond, func(ctx context.Context) (string, bool) {
 			c = fromHere(ctx, myBe, callTimeout).Calls[0]
 			return describeCall(c), c.OK && c.AnsweredBy != nil && backends[c.AnsweredBy.Pod]

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/probecmd"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // outsideClient is a client outside the cluster, whose address nginx sees
@@ -24,7 +24,7 @@ import (
 type outsideClient struct {
 	what string
 	ip   string
-	get  func(ctx context.Context, url string) (probecmd.GetOutput, error)
+	get  func(ctx context.Context, url string) (report.ProbeCalls, error)
 }
 
 // outside returns the outside client: the cluster's outside network
@@ -37,7 +37,7 @@ func (r *run) outside(t *testing.T, nodeIP string) *outsideClient {
 	if o := r.env.Outside; o != nil {
 		return &outsideClient{
 			what: "network namespace " + o.Netns, ip: o.IP,
-			get: func(ctx context.Context, url string) (probecmd.GetOutput, error) {
+			get: func(ctx context.Context, url string) (report.ProbeCalls, error) {
 				return o.Get(ctx, url, "--timeout", callTimeout.String())
 			},
 		}
@@ -52,7 +52,7 @@ func (r *run) outside(t *testing.T, nodeIP string) *outsideClient {
 	}
 	return &outsideClient{
 		what: "this machine", ip: src,
-		get: func(ctx context.Context, url string) (probecmd.GetOutput, error) {
+		get: func(ctx context.Context, url string) (report.ProbeCalls, error) {
 			return fromHere(ctx, url, callTimeout), nil
 		},
 	}
@@ -72,7 +72,7 @@ func sourceIP(ctx context.Context, ip string) (string, error) {
 
 // seenBy returns the client address nginx saw for a call through the
 // NodePort: nginx passes its $remote_addr to the frontend as X-Real-IP.
-func seenBy(c probecmd.Call) string {
+func seenBy(c report.ProbeCall) string {
 	return c.Forwarded["x-real-ip"]
 }
 
@@ -139,7 +139,7 @@ func TestOutside(t *testing.T) {
 		})
 		t.Run("etp-local-sees-the-client", func(t *testing.T) {
 			r.applyComponent(t, "external-traffic-local")
-			var c probecmd.Call
+			var c report.ProbeCall
 			err := cluster.Eventually(r.ctx, time.Minute, time.Second, func(ctx context.Context) (string, bool) {
 				out, err := client.get(ctx, u)
 				if err != nil {

@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
-	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -36,7 +35,7 @@ type traffic struct {
 	podIPs map[string]map[string]bool
 }
 
-func (tr *traffic) record(stream string, c probecmd.Call, err error) {
+func (tr *traffic) record(stream string, c report.ProbeCall, err error) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.total++
@@ -51,7 +50,7 @@ func (tr *traffic) record(stream string, c probecmd.Call, err error) {
 
 // run sends requests until ctx ends.
 func (tr *traffic) run(ctx context.Context, entry string) {
-	streams := map[string]func(probecmd.Call) error{
+	streams := map[string]func(report.ProbeCall) error{
 		"/whoami":           okAnswer,
 		"/my-be/api/whoami": okWithSidecar,
 	}
@@ -84,7 +83,7 @@ func (tr *traffic) run(ctx context.Context, entry string) {
 }
 
 // okAnswer accepts a 2xx whoami answer.
-func okAnswer(c probecmd.Call) error {
+func okAnswer(c report.ProbeCall) error {
 	if !c.OK || c.AnsweredBy == nil {
 		return fmt.Errorf("%s", describeCall(c))
 	}
@@ -94,7 +93,7 @@ func okAnswer(c probecmd.Call) error {
 // okWithSidecar also requires the backend's own call to its sidecar to have
 // worked: a backend answering while its sidecar is already gone is a failure
 // too.
-func okWithSidecar(c probecmd.Call) error {
+func okWithSidecar(c report.ProbeCall) error {
 	if err := okAnswer(c); err != nil {
 		return err
 	}

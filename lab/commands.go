@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/podpaths/podpaths/lab/internal/doctor"
 	"github.com/podpaths/podpaths/lab/internal/kind"
 	"github.com/podpaths/podpaths/lab/internal/local"
 	"github.com/podpaths/podpaths/lab/internal/status"
@@ -59,10 +60,12 @@ type deps struct {
 	// dial is the matrix's dialer; nil dials for real.
 	dial  probe.DialFunc
 	getwd func() (string, error)
+	// machine is what `doctor` looks at.
+	machine doctor.Machine
 }
 
 func defaultDeps() deps {
-	return deps{newProvider: newProvider, newClients: kube.FromKubeconfig, getwd: os.Getwd}
+	return deps{newProvider: newProvider, newClients: kube.FromKubeconfig, getwd: os.Getwd, machine: doctor.Host{}}
 }
 
 func newProvider(g globals, log *slog.Logger) (provider, error) {

@@ -162,13 +162,12 @@ func (e *env) nginx() http.Handler {
 	mux.HandleFunc("GET /api/paths", func(w http.ResponseWriter, _ *http.Request) { write(w, rep) })
 	mux.HandleFunc("GET /my-be/api/peers", func(w http.ResponseWriter, _ *http.Request) { write(w, rep) })
 	mux.HandleFunc("GET /api/spread", func(w http.ResponseWriter, _ *http.Request) {
-		var pods []map[string]any
-		n := 0
+		sp := report.Spread{Errors: map[string]int{}}
 		for pod, c := range e.spread {
-			pods = append(pods, map[string]any{"pod": pod, "count": c})
-			n += c
+			sp.Pods = append(sp.Pods, report.PodCount{Pod: pod, Count: c})
+			sp.N += c
 		}
-		write(w, map[string]any{"n": n, "keepalive": false, "pods": pods, "errors": map[string]int{}})
+		write(w, sp)
 	})
 	return mux
 }

@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"k8s.io/klog/v2"
 )
 
 // errUsage marks a bad command line (exit 2); errCheckFailed a check that
@@ -32,6 +34,9 @@ var (
 )
 
 func main() {
+	// client-go logs through klog what the lab reports itself as errors, and
+	// what it expects (a port-forward into a pod that is stopping).
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -73,13 +78,15 @@ type globals struct {
 	nodes             int
 }
 
-const usage = `usage: lab [flags] up|down|status|check [command flags]
+const usage = `usage: lab [flags] up|down|status|check|exercise|doctor [command flags]
 
   up       create or reuse the cluster, build and load the images, start the
            LoadBalancer controller, apply the overlay, wait until ready
   down     delete the cluster and stop what the lab started
   status   print nodes, pods, Services and the URLs
   check    run the reachability matrix (--junit FILE writes JUnit XML)
+  exercise the workshop's exercises: list, N, check, reset (docs/workshop.md)
+  doctor   check this machine for what the provider's lab needs
 
 flags:
 `
@@ -133,6 +140,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, d dep
 		return a.status(ctx, rest)
 	case "check":
 		return a.check(ctx, rest)
+	case "exercise":
+		return a.exercise(ctx, rest)
+	case "doctor":
+		return a.doctor(ctx, rest)
 	default:
 		fmt.Fprintf(stderr, "lab: unknown command %q\n", cmd) //nolint:errcheck // stderr is the last resort
 		fs.Usage()

@@ -143,6 +143,10 @@ func TestKindCluster(t *testing.T) {
 	if got != want {
 		t.Fatalf("cluster.yaml:\n got %s\nwant %s", got, want)
 	}
+	if len(cfg.KubeadmConfigPatches) != 1 || !strings.Contains(cfg.KubeadmConfigPatches[0], "kind: KubeletConfiguration") ||
+		!strings.Contains(cfg.KubeadmConfigPatches[0], "failCgroupV1: false") {
+		t.Errorf("kubeadmConfigPatches = %q, want the kubelet told failCgroupV1: false, so cgroup v1 hosts work", cfg.KubeadmConfigPatches)
+	}
 	pm := cfg.Nodes[0].ExtraPortMappings
 	gotPM := fmt.Sprint(pm)
 	wantPM := fmt.Sprint([]v1alpha4.PortMapping{{ContainerPort: nodePort, HostPort: 30080, ListenAddress: "127.0.0.1", Protocol: v1alpha4.PortMappingProtocolTCP}})

@@ -49,6 +49,22 @@ func HeadlessPod(id string) (pod string, ok bool) { return strings.CutPrefix(id,
 // SiblingID is backend pod from calling backend pod to by its per-pod name.
 func SiblingID(from, to string) string { return "backend-" + from + "-backend-" + to + "-headless" }
 
+// SiblingFrom is the calling pod of a SiblingID; ok is false for other
+// ids. It relies on the StatefulSet's pod names (backend-N), which never
+// contain "-backend-".
+func SiblingFrom(id string) (from string, ok bool) {
+	rest, ok := strings.CutPrefix(id, "backend-")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, "-headless")
+	if !ok {
+		return "", false
+	}
+	from, to, ok := strings.Cut(rest, "-backend-")
+	return from, ok && from != "" && to != ""
+}
+
 // SiblingsLookupID is backend pod from's headless lookup when it found no
 // sibling to call.
 func SiblingsLookupID(from string) string { return "backend-" + from + "-backend-headless" }

@@ -48,3 +48,15 @@ func TestHeadlessPod(t *testing.T) {
 		}
 	}
 }
+
+func TestSiblingFrom(t *testing.T) {
+	t.Parallel()
+	if from, ok := SiblingFrom(SiblingID("backend-2", "backend-0")); !ok || from != "backend-2" {
+		t.Errorf("SiblingFrom(SiblingID(backend-2, backend-0)) = %q, %v, want backend-2, true", from, ok)
+	}
+	for _, id := range []string{IDSiblings, SiblingsLookupID("backend-1"), IDSidecar, HeadlessID("backend-1")} {
+		if from, ok := SiblingFrom(id); ok {
+			t.Errorf("SiblingFrom(%q) = %q, true, want false", id, from)
+		}
+	}
+}

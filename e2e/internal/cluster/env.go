@@ -380,3 +380,19 @@ func (e *Env) WarningClient() (kubernetes.Interface, *Warnings, error) {
 	}
 	return c, w, nil
 }
+
+// Clients are the Env's API clients, for the lab's helpers that take them.
+func (e *Env) Clients() kube.Clients {
+	return kube.Clients{Config: e.Config, Kube: e.Client, Dynamic: e.Dynamic, Mapper: e.Mapper}
+}
+
+// Exec runs cmd in a container, as kube.Clients.Exec does.
+func (e *Env) Exec(ctx context.Context, namespace, pod, container string, cmd []string) (kube.ExecResult, error) {
+	return e.Clients().Exec(ctx, namespace, pod, container, cmd)
+}
+
+// PortForward forwards a local port into a pod, as kube.Clients.PortForward
+// does.
+func (e *Env) PortForward(ctx context.Context, namespace, pod string, port int) (addr string, stop func() error, err error) {
+	return e.Clients().PortForward(ctx, namespace, pod, port)
+}

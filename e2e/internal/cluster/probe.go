@@ -12,10 +12,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podpaths/podpaths/e2e/internal/probecmd"
+	"github.com/podpaths/podpaths/lab/kube"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // Labels of every object the suite creates, so that a run can remove what an
@@ -26,7 +27,6 @@ const (
 	ManagedBy      = "podpaths-e2e"
 	LabelName      = "app.kubernetes.io/name"
 	probeName      = "e2e-probe"
-	probeContainer = "probe"
 )
 
 // ProbeEnv is the variable that, set to 1, makes the test binary act as the
@@ -56,42 +56,9 @@ func (e *Env) ProbePod(o ProbeOptions) *corev1.Pod {
 	if name == "" {
 		name = probeName + "-" + RandSuffix()
 	}
-	yes, no := true, false
-	uid := int64(65532)
-	grace := int64(5)
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: e.Opts.Namespace,
-			Labels: map[string]string{LabelName: probeName, LabelManagedBy: ManagedBy},
-		},
-		Spec: corev1.PodSpec{
-			NodeName:                      o.Node,
-			AutomountServiceAccountToken:  &no,
-			EnableServiceLinks:            &yes,
-			TerminationGracePeriodSeconds: &grace,
-			SecurityContext: &corev1.PodSecurityContext{
-				RunAsNonRoot: &yes, RunAsUser: &uid, RunAsGroup: &uid,
-				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			},
-			Containers: []corev1.Container{{
-				Name:            probeContainer,
-				Image:           e.Opts.ProbeImage,
-				ImagePullPolicy: corev1.PullIfNotPresent,
-				Args:            []string{"sleep"},
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("5m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-				},
-				SecurityContext: &corev1.SecurityContext{
-					RunAsNonRoot: &yes, RunAsUser: &uid, RunAsGroup: &uid,
-					ReadOnlyRootFilesystem:   &yes,
-					AllowPrivilegeEscalation: &no,
-					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-					SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-				},
-			}},
-		},
-	}
+	pod := kube.ProbePod(name, e.Opts.Namespace, e.Opts.ProbeImage, map[string]string{LabelName: probeName, LabelManagedBy: ManagedBy})
+	pod.Spec.NodeName = o.Node
+	return pod
 }
 
 // StartProbe creates a probe pod and waits until it runs. The caller deletes
@@ -134,7 +101,7 @@ func (p *Probe) Delete(ctx context.Context) error {
 // means a call or lookup failed, which the JSON describes; anything else
 // non-zero is an error.
 func (p *Probe) Run(ctx context.Context, args ...string) ([]byte, error) {
-	res, err := p.env.Exec(ctx, p.Pod.Namespace, p.Pod.Name, probeContainer, append([]string{"/probe"}, args...))
+	res, err := p.env.Exec(ctx, p.Pod.Namespace, p.Pod.Name, kube.ProbeContainer, append([]string{"/probe"}, args...))
 	if err != nil {
 		return nil, err
 	}
@@ -155,37 +122,37 @@ func decoded[T any](raw []byte, err error) (T, error) {
 }
 
 // Get runs `probe get URL args...`.
-func (p *Probe) Get(ctx context.Context, url string, args ...string) (probecmd.GetOutput, error) {
-	return decoded[probecmd.GetOutput](p.Run(ctx, append([]string{"get", url}, args...)...))
+func (p *Probe) Get(ctx context.Context, url string, args ...string) (report.ProbeCalls, error) {
+	return decoded[report.ProbeCalls](p.Run(ctx, append([]string{"get", url}, args...)...))
 }
 
 // Lookup runs `probe lookup NAME`: the A records, through the pod's resolver.
-func (p *Probe) Lookup(ctx context.Context, name string) (probecmd.LookupOutput, error) {
+func (p *Probe) Lookup(ctx context.Context, name string) (report.ProbeLookup, error) {
 	return p.lookup(ctx, "lookup", name)
 }
 
 // SRV runs `probe srv NAME`.
-func (p *Probe) SRV(ctx context.Context, name string) (probecmd.LookupOutput, error) {
+func (p *Probe) SRV(ctx context.Context, name string) (report.ProbeLookup, error) {
 	return p.lookup(ctx, "srv", name)
 }
 
-func (p *Probe) lookup(ctx context.Context, cmd, name string) (probecmd.LookupOutput, error) {
-	return decoded[probecmd.LookupOutput](p.Run(ctx, cmd, name))
+func (p *Probe) lookup(ctx context.Context, cmd, name string) (report.ProbeLookup, error) {
+	return decoded[report.ProbeLookup](p.Run(ctx, cmd, name))
 }
 
 // Environ runs `probe env`: the variables the kubelet gave the container.
 func (p *Probe) Environ(ctx context.Context) (map[string]string, error) {
-	out, err := decoded[probecmd.EnvOutput](p.Run(ctx, "env"))
+	out, err := decoded[report.ProbeEnv](p.Run(ctx, "env"))
 	return out.Env, err
 }
 
 // Get runs `probe get` from the outside client's network namespace. The
 // probe there is this very test binary, started again by nsenter with
 // ProbeEnv set, so nothing has to be built or installed for it.
-func (o *Outside) Get(ctx context.Context, url string, args ...string) (probecmd.GetOutput, error) {
+func (o *Outside) Get(ctx context.Context, url string, args ...string) (report.ProbeCalls, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return probecmd.GetOutput{}, fmt.Errorf("outside probe: %w", err)
+		return report.ProbeCalls{}, fmt.Errorf("outside probe: %w", err)
 	}
 	argv := append([]string{"--net=" + o.Netns, self, "get", url}, args...)
 	cmd := exec.CommandContext(ctx, "nsenter", argv...)
@@ -198,7 +165,7 @@ func (o *Outside) Get(ctx context.Context, url string, args ...string) (probecmd
 	if err != nil {
 		err = fmt.Errorf("outside probe in %s: %w (stderr %q)", o.Netns, err, stderrOf(err))
 	}
-	return decoded[probecmd.GetOutput](raw, err)
+	return decoded[report.ProbeCalls](raw, err)
 }
 
 func stderrOf(err error) string {

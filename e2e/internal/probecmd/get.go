@@ -34,7 +34,7 @@ type GetOptions struct {
 // calls are platform/probe's, the services' own prober, so a call's outcome
 // means the same here as in the path report. The e2e suite also calls Get
 // in its own process, for calls from this machine.
-func Get(ctx context.Context, url string, o GetOptions) GetOutput {
+func Get(ctx context.Context, url string, o GetOptions) report.ProbeCalls {
 	d := &net.Dialer{Timeout: o.Timeout, Resolver: discovery.NetResolver(o.DNSServer, o.Timeout)}
 	if o.LocalPort != 0 {
 		d.LocalAddr = &net.TCPAddr{Port: o.LocalPort}
@@ -44,7 +44,7 @@ func Get(ctx context.Context, url string, o GetOptions) GetOutput {
 	prober := &probe.Prober{Client: client, Timeout: o.Timeout}
 
 	count := max(o.Count, 1)
-	out := GetOutput{URL: url, Count: count, KeepAlive: o.KeepAlive, Timeout: o.Timeout.String()}
+	out := report.ProbeCalls{URL: url, Count: count, KeepAlive: o.KeepAlive, Timeout: o.Timeout.String()}
 	for i := range count {
 		c := callOf(prober.GetURL(ctx, url, ""))
 		c.Seq = i + 1
@@ -64,8 +64,8 @@ func Get(ctx context.Context, url string, o GetOptions) GetOutput {
 
 // callOf records one call: its outcome, the connection it used and, when
 // the answer is JSON, the answer and who gave it.
-func callOf(res probe.Result) Call {
-	c := Call{
+func callOf(res probe.Result) report.ProbeCall {
+	c := report.ProbeCall{
 		OK: res.Kind == report.ErrorNone, Status: res.Status, ErrorKind: res.Kind,
 		LatencyMS: float64(res.Latency.Microseconds()) / 1000,
 		LocalAddr: res.LocalAddr, RemoteAddr: res.RemoteAddr, Reused: res.Reused,

@@ -12,8 +12,8 @@ import (
 // lookupA resolves name to its IPv4 addresses, through the pod's resolver
 // configuration: a short name goes through the search domains the kubelet
 // wrote into /etc/resolv.conf.
-func lookupA(ctx context.Context, r *net.Resolver, name string) LookupOutput {
-	out := LookupOutput{Name: name, Type: "A"}
+func lookupA(ctx context.Context, r *net.Resolver, name string) report.ProbeLookup {
+	out := report.ProbeLookup{Name: name, Type: "A"}
 	ips, err := r.LookupIP(ctx, "ip4", name)
 	if err != nil {
 		out.ErrorKind, out.Error = probe.Classify(err), err.Error()
@@ -28,8 +28,8 @@ func lookupA(ctx context.Context, r *net.Resolver, name string) LookupOutput {
 
 // lookupSRV asks for the SRV records of name, which names the service and
 // protocol itself (_http._tcp.backend-headless...).
-func lookupSRV(ctx context.Context, r *net.Resolver, name string) LookupOutput {
-	out := LookupOutput{Name: name, Type: "SRV"}
+func lookupSRV(ctx context.Context, r *net.Resolver, name string) report.ProbeLookup {
+	out := report.ProbeLookup{Name: name, Type: "SRV"}
 	_, srvs, err := r.LookupSRV(ctx, "", "", name)
 	if err != nil {
 		out.ErrorKind, out.Error = probe.Classify(err), err.Error()
@@ -40,7 +40,7 @@ func lookupSRV(ctx context.Context, r *net.Resolver, name string) LookupOutput {
 		return out
 	}
 	for _, s := range srvs {
-		out.Records = append(out.Records, SRV{Target: s.Target, Port: s.Port, Priority: s.Priority, Weight: s.Weight})
+		out.Records = append(out.Records, report.ProbeSRV{Target: s.Target, Port: s.Port, Priority: s.Priority, Weight: s.Weight})
 	}
 	out.Records = sortedSRV(out.Records)
 	return out

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/platform/discovery"
+	"github.com/podpaths/podpaths/platform/report"
 )
 
 // Exit codes.
@@ -95,7 +96,7 @@ func run(ctx context.Context, args, environ []string) (result, error) {
 		if len(rest) > 0 {
 			return result{}, fmt.Errorf("%w: env takes no arguments", errUsage)
 		}
-		return result{value: EnvOutput{Env: envMap(environ)}}, nil
+		return result{value: report.ProbeEnv{Env: envMap(environ)}}, nil
 	case "sleep":
 		if len(rest) > 0 {
 			return result{}, fmt.Errorf("%w: sleep takes no arguments", errUsage)
@@ -149,7 +150,7 @@ func runLookup(ctx context.Context, args []string, typ string) (result, error) {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	r := discovery.NetResolver(*dnsServer, *timeout)
-	var out LookupOutput
+	var out report.ProbeLookup
 	if typ == "A" {
 		out = lookupA(ctx, r, pos[0])
 	} else {
@@ -192,7 +193,7 @@ func envMap(environ []string) map[string]string {
 }
 
 // sortedSRV orders records by target, so that output is stable.
-func sortedSRV(rs []SRV) []SRV {
-	slices.SortFunc(rs, func(a, b SRV) int { return strings.Compare(a.Target, b.Target) })
+func sortedSRV(rs []report.ProbeSRV) []report.ProbeSRV {
+	slices.SortFunc(rs, func(a, b report.ProbeSRV) int { return strings.Compare(a.Target, b.Target) })
 	return rs
 }

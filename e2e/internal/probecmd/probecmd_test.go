@@ -64,7 +64,7 @@ func TestGetKeepAliveSharesOneConnection(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("probe get exit code = %d, want 0; stderr %q", code, stderr)
 	}
-	var out GetOutput
+	var out report.ProbeCalls
 	if err := Decode(stdout, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestGetWithoutKeepAliveOpensAConnectionPerCall(t *testing.T) {
 	t.Parallel()
 	srv := whoamiServer(t)
 	code, stdout, _ := runProbe(t, t.Context(), nil, "get", "--no-keepalive", srv.URL+"/whoami", "--count=3")
-	var out GetOutput
+	var out report.ProbeCalls
 	if err := Decode(stdout, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestGetClassifiesFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, _ := runProbe(t, t.Context(), nil, "get", tt.url, "--timeout", "300ms", "--dns-server", dns)
-			var out GetOutput
+			var out report.ProbeCalls
 			if err := Decode(stdout, &out); err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func TestLookupAndSRVAgainstALoopbackDNSServer(t *testing.T) {
 	dns := startDNS(t, zone)
 
 	code, stdout, stderr := runProbe(t, t.Context(), nil, "lookup", "backend-headless.podpaths.svc.cluster.local", "--dns-server", dns)
-	var a LookupOutput
+	var a report.ProbeLookup
 	if err := Decode(stdout, &a); err != nil {
 		t.Fatalf("%v (stderr %q)", err, stderr)
 	}
@@ -175,7 +175,7 @@ func TestLookupAndSRVAgainstALoopbackDNSServer(t *testing.T) {
 	}
 
 	code, stdout, _ = runProbe(t, t.Context(), nil, "srv", "_http._tcp.backend-headless.podpaths.svc.cluster.local", "--dns-server", dns)
-	var s LookupOutput
+	var s report.ProbeLookup
 	if err := Decode(stdout, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestLookupAndSRVAgainstALoopbackDNSServer(t *testing.T) {
 	}
 
 	code, stdout, _ = runProbe(t, t.Context(), nil, "lookup", "missing.podpaths.svc.cluster.local", "--dns-server", dns)
-	var m LookupOutput
+	var m report.ProbeLookup
 	if err := Decode(stdout, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestLookupAndSRVAgainstALoopbackDNSServer(t *testing.T) {
 func TestEnvPrintsTheEnvironment(t *testing.T) {
 	t.Parallel()
 	code, stdout, _ := runProbe(t, t.Context(), []string{"BACKEND_SERVICE_HOST=10.96.0.20", "EMPTY=", "A=b=c"}, "env")
-	var out EnvOutput
+	var out report.ProbeEnv
 	if err := Decode(stdout, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestGetFromALocalPort(t *testing.T) {
 	if got := <-seen; got != want {
 		t.Errorf("server saw the call from %s, want %s", got, want)
 	}
-	var out GetOutput
+	var out report.ProbeCalls
 	if err := json.Unmarshal(stdout, &out); err != nil {
 		t.Fatal(err)
 	}

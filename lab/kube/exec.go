@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"bytes"
@@ -29,17 +29,17 @@ type ExecResult struct {
 // to the API server, falling back to SPDY when the server cannot upgrade.
 // A non-zero exit is a result, not an error; an error means the command
 // could not be run or its streams broke.
-func (e *Env) Exec(ctx context.Context, namespace, pod, container string, cmd []string) (ExecResult, error) {
-	req := e.Client.CoreV1().RESTClient().Post().
+func (c Clients) Exec(ctx context.Context, namespace, pod, container string, cmd []string) (ExecResult, error) {
+	req := c.Kube.CoreV1().RESTClient().Post().
 		Resource("pods").Namespace(namespace).Name(pod).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{
 			Container: container, Command: cmd, Stdout: true, Stderr: true,
 		}, scheme.ParameterCodec)
-	ws, err := remotecommand.NewWebSocketExecutor(e.Config, http.MethodGet, req.URL().String())
+	ws, err := remotecommand.NewWebSocketExecutor(c.Config, http.MethodGet, req.URL().String())
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %s/%s: %w", namespace, pod, err)
 	}
-	sp, err := remotecommand.NewSPDYExecutor(e.Config, http.MethodPost, req.URL())
+	sp, err := remotecommand.NewSPDYExecutor(c.Config, http.MethodPost, req.URL())
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("exec %s/%s: %w", namespace, pod, err)
 	}
@@ -69,15 +69,15 @@ func fallback(err error) bool {
 // namespace, to port there, as `kubectl port-forward` does. It reaches even a
 // port that listens on the pod's loopback only, because the kubelet connects
 // from inside the pod. stop ends the forwarding and returns how it ended.
-func (e *Env) PortForward(ctx context.Context, namespace, pod string, port int) (addr string, stop func() error, err error) {
-	req := e.Client.CoreV1().RESTClient().Post().
+func (c Clients) PortForward(ctx context.Context, namespace, pod string, port int) (addr string, stop func() error, err error) {
+	req := c.Kube.CoreV1().RESTClient().Post().
 		Resource("pods").Namespace(namespace).Name(pod).SubResource("portforward")
-	transport, upgrader, err := spdy.RoundTripperFor(e.Config)
+	transport, upgrader, err := spdy.RoundTripperFor(c.Config)
 	if err != nil {
 		return "", nil, fmt.Errorf("port-forward %s/%s: %w", namespace, pod, err)
 	}
 	dialer := spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: transport}, http.MethodPost, req.URL())
-	tunnel, err := portforward.NewSPDYOverWebsocketDialerForStreaming(req.URL(), e.Config)
+	tunnel, err := portforward.NewSPDYOverWebsocketDialerForStreaming(req.URL(), c.Config)
 	if err != nil {
 		return "", nil, fmt.Errorf("port-forward %s/%s: %w", namespace, pod, err)
 	}

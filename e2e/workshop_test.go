@@ -1,0 +1,77 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpaths/podpaths/e2e/internal/cluster"
+	"github.com/podpaths/podpaths/lab/exercises"
+	"github.com/podpaths/podpaths/lab/workshop"
+)
+
+// TestWorkshop runs every exercise of the workshop (lab/exercises) in
+// order, through the runner that `make exercise` uses: start it (apply each
+// step, wait until the lab shows it, check every observation), check it
+// again as `make exercise-check` does, and reset it, which proves every path
+// green again. docs/workshop.md is generated from the same definitions.
+func TestWorkshop(t *testing.T) {
+	r := begin(t, 40*time.Minute)
+	runner := &workshop.Runner{Env: r.workshopEnv(t), Exercises: exercises.All()}
+	var out strings.Builder
+	runner.Env.Out = &out
+	// A run that was interrupted may have left an exercise active.
+	if err := runner.Reset(r.ctx); err != nil {
+		t.Fatalf("reset before the workshop: %v\n%s", err, out.String())
+	}
+	start := time.Now()
+	for i, ex := range runner.Exercises {
+		t.Run(fmt.Sprintf("%d-%s", i+1, ex.Slug), func(t *testing.T) {
+			out.Reset()
+			began := time.Now()
+			defer func() {
+				if t.Failed() {
+					t.Logf("the runner's output:\n%s", out.String())
+				}
+			}()
+			if err := runner.Start(r.ctx, ex.Slug); err != nil {
+				t.Fatalf("make exercise N=%d: %v", i+1, err)
+			}
+			if err := runner.Check(r.ctx); err != nil {
+				t.Errorf("make exercise-check after exercise %d: %v", i+1, err)
+			}
+			if err := runner.Reset(r.ctx); err != nil {
+				t.Fatalf("make exercise-reset after exercise %d: %v", i+1, err)
+			}
+			t.Logf("exercise %d (%s): %d steps, run, checked and reset in %s", i+1, ex.Slug, len(ex.Steps), time.Since(began).Round(time.Second))
+		})
+	}
+	t.Logf("summary: workshop: %d exercises run, checked and reset in %s; %d observations checked, %d not checked on this cluster",
+		len(runner.Exercises), time.Since(start).Round(time.Second), runner.Checked, runner.NotHere)
+}
+
+// workshopEnv is the runner's view of the lab under test.
+func (r *run) workshopEnv(t *testing.T) *workshop.Env {
+	t.Helper()
+	overlay := "deploy/overlays/local"
+	if r.env.Kind == "kind" {
+		overlay = "deploy/overlays/kind"
+	}
+	root, err := filepath.Abs(filepath.Join(r.env.Opts.DeployDir, ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []string{"http://" + r.env.Localhost.Address}
+	for _, n := range r.env.SchedulableNodes() {
+		entries = append(entries, "http://"+cluster.NodePortAddr(n.IP, cluster.LabNodePort))
+	}
+	return &workshop.Env{
+		Clients: r.env.Clients(), Namespace: r.env.Opts.Namespace, Root: root, Overlay: overlay, Provider: r.env.Kind,
+		EnforcesPolicy: r.env.Kind == "kind", Matrix: r.matrixConfig(), Entries: entries,
+		Timeout: 3 * time.Minute, Poll: time.Second,
+	}
+}

@@ -1,0 +1,116 @@
+package exercises
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// dnsWait bounds a step that waits for DNS caches: CoreDNS keeps an answer
+// up to 30 s, and a client's resolver or nginx (valid=5s) a little longer.
+const dnsWait = 2 * time.Minute
+
+func recreate() workshop.Exercise {
+	return workshop.Exercise{
+		Slug:  "recreate",
+		Title: "Delete and recreate the backend Service",
+		Goal:  "see which discovery methods follow a Service that is replaced, and which keep the old address.",
+		Predict: []string{
+			"The `backend` Service is deleted. For each of `dns`, `env`, nginx's `/my-be/`, `headless` and `sticky`: what does it show?",
+			"The Service is created again, with a new ClusterIP. Which methods recover by themselves? Which one needs a pod restart?",
+		},
+		Steps: []workshop.Step{
+			{
+				Name:   "delete the Service",
+				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}},
+				Within: dnsWait,
+				Expect: append([]workshop.Expectation{
+					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS), Why: "once the cached answers have expired; before that, `timeout` at the old address"},
+					workshop.OnlyOn{Provider: "local", Expectation: workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout),
+						Why: "the variable still holds the old address, which nothing answers any more"}},
+					workshop.OnlyOn{Provider: "kind", Expectation: workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther),
+						Why: "the variable still holds the old address, which nothing answers any more"}},
+					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP),
+						Why: "once its cached answer (`valid=5s`) and CoreDNS's have expired, nginx finds no such name and answers 502"},
+					workshop.Path{ID: report.HeadlessID(""), Prefix: true, Is: workshop.Works, Why: "`backend-headless` is another Service, untouched"},
+					workshop.Path{ID: report.IDSticky, Is: workshop.Works, Why: "so is `backend-sticky`"},
+					workshop.CheckPasses(false),
+				}, noBackendReached()...),
+			},
+			{
+				Name:   "create it again",
+				Do:     []workshop.Action{workshop.ApplyBase{}},
+				Within: dnsWait,
+				Expect: append([]workshop.Expectation{
+					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},
+					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works, Why: "once the cached answers have expired"},
+					workshop.Observed{Says: "`frontend-backend-env` still fails: `BACKEND_SERVICE_HOST` holds the old ClusterIP, which `/api/links` shows",
+						Paths: []string{idEnv}, Holds: envIsStale(true)},
+				}, backendReachedAgain()...),
+			},
+			{
+				Name:   "restart the frontend",
+				Do:     []workshop.Action{workshop.Restart{Workload: workshop.Frontend}, workshop.RolledOut{Workload: workshop.Frontend}},
+				Within: dnsWait,
+				Expect: []workshop.Expectation{
+					workshop.Observed{Says: "`frontend-backend-env` works again: the new pods got the new ClusterIP in `BACKEND_SERVICE_HOST`",
+						Paths: []string{idEnv}, Holds: envIsStale(false)},
+					workshop.CheckPasses(true),
+				},
+			},
+		},
+		Explain: `A ClusterIP is allocated when the Service is created. A recreated Service almost always gets a new
+one. DNS is asked on every report, so it follows as soon as the caches do: CoreDNS answers with a 30 s TTL and
+caches for up to 30 s, and nginx caches each answer for ` + "`valid=5s`" + `. The ` + "`env`" + ` variables are a snapshot
+from pod start, so they point at an address that kube-proxy no longer handles, until the pod restarts.
+` + "`backend-headless`" + ` and ` + "`backend-sticky`" + ` are separate Service objects in front of the same pods, so they
+never noticed. See https://kubernetes.io/docs/concepts/services-networking/service/#discovering-services.`,
+		Notes: []string{
+			"A call to the deleted Service's old address: kube-proxy has no rule for an address it does not " +
+				"allocate. The local cluster drops such packets on every node (as kube-proxy's nftables mode does), so " +
+				"the call times out. On kind (iptables mode) the packet goes on unrewritten and the result depends on " +
+				"the node's routes: usually a timeout.",
+			"A Service recreated with its *old* ClusterIP (`spec.clusterIP` set by hand) has a trap of its own. With " +
+				"kube-proxy in iptables mode (kind's default), a call made while the Service was gone leaves in the " +
+				"node's conntrack table an unanswered flow that nobody rewrote, kept for 120 s; a new connection that " +
+				"happens to reuse that source port follows the old entry past kube-proxy and times out. The local " +
+				"cluster drops such packets before conntrack keeps them (`TestRecreatedServiceAnswersAReusedPort` in " +
+				"`e2e/` checks it on every node).",
+		},
+	}
+}
+
+func dnsAtClusterIP(ctx context.Context, env *workshop.Env, s *workshop.State) error {
+	if err := (workshop.Path{ID: idDNS, Is: workshop.Works}).Check(ctx, env, s); err != nil {
+		return err
+	}
+	return dnsAddressIsClusterIP(ctx, env, s)
+}
+
+// envIsStale expects BACKEND_SERVICE_HOST to differ from the Service's
+// ClusterIP and the env path to fail (stale), or both to agree and the
+// path to work.
+func envIsStale(stale bool) holds {
+	return func(ctx context.Context, env *workshop.Env, s *workshop.State) error {
+		ip, err := clusterIP(ctx, env, "backend")
+		if err != nil {
+			return err
+		}
+		l, err := links(ctx, env)
+		if err != nil {
+			return err
+		}
+		host := l["BACKEND_SERVICE_HOST"]
+		if (host != ip) != stale {
+			return fmt.Errorf("BACKEND_SERVICE_HOST=%s, the ClusterIP is %s", host, ip)
+		}
+		want := workshop.Works
+		if stale {
+			want = workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther)
+		}
+		return workshop.Path{ID: idEnv, Is: want}.Check(ctx, env, s)
+	}
+}

@@ -1,0 +1,334 @@
+package workshop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/podpaths/podpaths/lab/kube"
+	"github.com/podpaths/podpaths/lab/manifest"
+	"github.com/podpaths/podpaths/lab/rollout"
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// exerciseDir is where the runner writes an exercise's kustomization, the
+// same place the docs tell a participant to write it by hand (_output/ is
+// ignored by git).
+const exerciseDir = "_output/exercise"
+
+// Kustomize applies the lab's overlay with components and patches on top,
+// the way the lab applies its overlay: server-side apply as the lab's field
+// manager. A later apply of the overlay alone takes every change back,
+// except the objects it added, which the reset deletes.
+type Kustomize struct {
+	Components []string
+	// Patches are kustomize patches (strategic merge or JSON 6902 with a
+	// target), as YAML.
+	Patches []Patch
+}
+
+// Patch is one kustomize patch.
+type Patch struct {
+	// Target selects the object for a JSON 6902 patch, e.g.
+	// "kind: Deployment\n  name: frontend"; empty for a strategic merge
+	// patch, which names its object itself.
+	Target string
+	Body   string
+}
+
+// kustomization is the file Kustomize writes, for an overlay given
+// relative to the repository.
+func (k Kustomize) kustomization(overlay string) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
+	b.WriteString("  - ../../" + overlay + "\n")
+	if len(k.Components) > 0 {
+		b.WriteString("components:\n")
+		for _, c := range k.Components {
+			b.WriteString("  - ../../deploy/components/" + c + "\n")
+		}
+	}
+	if len(k.Patches) > 0 {
+		b.WriteString("patches:\n")
+		for _, p := range k.Patches {
+			if p.Target != "" {
+				b.WriteString("  - target:\n      " + indent(p.Target, "      ") + "\n")
+				b.WriteString("    patch: |-\n      " + indent(p.Body, "      ") + "\n")
+				continue
+			}
+			b.WriteString("  - patch: |-\n      " + indent(p.Body, "      ") + "\n")
+		}
+	}
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n"+prefix)
+}
+
+// Command implements Action.
+func (k Kustomize) Command() string {
+	return "cat > " + exerciseDir + "/kustomization.yaml <<'EOF'\n" + k.kustomization("deploy/overlays/<provider>") +
+		"EOF\nlab_apply " + exerciseDir
+}
+
+// Run implements Action.
+func (k Kustomize) Run(ctx context.Context, env *Env) error {
+	dir := filepath.Join(env.Root, exerciseDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("exercise dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k.kustomization(env.Overlay)), 0o644); err != nil {
+		return fmt.Errorf("exercise kustomization: %w", err)
+	}
+	return applyDir(ctx, env, dir)
+}
+
+// applyDir renders a kustomization and server-side applies it as the lab.
+func applyDir(ctx context.Context, env *Env, dir string) error {
+	objs, err := manifest.Render(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return err
+	}
+	return manifest.Apply(ctx, env.Clients.Dynamic, env.Clients.Mapper, objs, func(string) {})
+}
+
+// Workload names a Deployment or a StatefulSet of the lab.
+type Workload struct {
+	Kind string // "deployment" or "statefulset", as kubectl spells it
+	Name string
+}
+
+// The lab's workloads.
+var (
+	Backend  = Workload{Kind: "statefulset", Name: "backend"}
+	Frontend = Workload{Kind: "deployment", Name: "frontend"}
+)
+
+func (w Workload) String() string { return w.Kind + "/" + w.Name }
+
+// Scale sets a workload's replicas through its scale subresource, as
+// `kubectl scale` does.
+type Scale struct {
+	Workload Workload
+	Replicas int32
+}
+
+// Command implements Action.
+func (s Scale) Command() string {
+	return fmt.Sprintf("kubectl -n podpaths scale %s %s --replicas=%d", s.Workload.Kind, s.Workload.Name, s.Replicas)
+}
+
+// Run implements Action.
+func (s Scale) Run(ctx context.Context, env *Env) error {
+	scale := &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Workload.Name, Namespace: env.Namespace},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: s.Replicas},
+	}
+	apps := env.Clients.Kube.AppsV1()
+	var err error
+	if s.Workload.Kind == "statefulset" {
+		_, err = apps.StatefulSets(env.Namespace).UpdateScale(ctx, s.Workload.Name, scale, metav1.UpdateOptions{})
+	} else {
+		_, err = apps.Deployments(env.Namespace).UpdateScale(ctx, s.Workload.Name, scale, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("scale %s to %d: %w", s.Workload, s.Replicas, err)
+	}
+	return nil
+}
+
+// Restart restarts a workload's pods, as `kubectl rollout restart` does:
+// a new annotation on the pod template makes a new revision.
+type Restart struct{ Workload Workload }
+
+// Command implements Action.
+func (r Restart) Command() string {
+	return fmt.Sprintf("kubectl -n podpaths rollout restart %s", r.Workload)
+}
+
+// Run implements Action.
+func (r Restart) Run(ctx context.Context, env *Env) error {
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`,
+		time.Now().Format(time.RFC3339))
+	apps := env.Clients.Kube.AppsV1()
+	var err error
+	if r.Workload.Kind == "statefulset" {
+		_, err = apps.StatefulSets(env.Namespace).Patch(ctx, r.Workload.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	} else {
+		_, err = apps.Deployments(env.Namespace).Patch(ctx, r.Workload.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", r.Workload, err)
+	}
+	return nil
+}
+
+// RolledOut waits until a workload has rolled out: every replica updated and
+// ready. Old pods may still be terminating, but they are out of every
+// Service's endpoints already, so no call reaches them.
+type RolledOut struct{ Workload Workload }
+
+// Command implements Action.
+func (r RolledOut) Command() string {
+	return fmt.Sprintf("kubectl -n podpaths rollout status %s", r.Workload)
+}
+
+// Run implements Action.
+func (r RolledOut) Run(ctx context.Context, env *Env) error {
+	return waitFor(ctx, env, "rollout of "+r.Workload.String(), func(ctx context.Context) (string, error) {
+		ws, err := rollout.Workloads(ctx, env.Clients.Kube, env.Namespace)
+		if err != nil {
+			return "", err
+		}
+		for _, w := range ws {
+			if w.Name != r.Workload.String() {
+				continue
+			}
+			return w.Pending, nil
+		}
+		return "", fmt.Errorf("no %s in namespace %s", r.Workload, env.Namespace)
+	})
+}
+
+// DeleteService deletes a Service, as `kubectl delete service` does.
+type DeleteService struct{ Name string }
+
+// Command implements Action.
+func (d DeleteService) Command() string { return "kubectl -n podpaths delete service " + d.Name }
+
+// Run implements Action.
+func (d DeleteService) Run(ctx context.Context, env *Env) error {
+	err := env.Clients.Kube.CoreV1().Services(env.Namespace).Delete(ctx, d.Name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete service %s: %w", d.Name, err)
+	}
+	return nil
+}
+
+// CreateService creates a ClusterIP Service in front of the backend pods,
+// as `kubectl create service clusterip NAME --tcp=8080:8080` would (with
+// the backend's selector, so that it has endpoints).
+type CreateService struct{ Name string }
+
+// Command implements Action.
+func (c CreateService) Command() string {
+	return "kubectl -n podpaths create service clusterip " + c.Name + " --tcp=8080:8080"
+}
+
+// Run implements Action.
+func (c CreateService) Run(ctx context.Context, env *Env) error {
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: c.Name, Namespace: env.Namespace,
+			Labels: map[string]string{"app.kubernetes.io/part-of": "podpaths"}},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app.kubernetes.io/name": "backend"},
+			Ports: []corev1.ServicePort{{Name: "8080-8080", Port: 8080, TargetPort: intstr.FromInt32(8080),
+				Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	_, err := env.Clients.Kube.CoreV1().Services(env.Namespace).Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create service %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// ApplyBase applies the provider's overlay again: every change the lab's
+// field manager made is taken back, and deleted objects come back.
+type ApplyBase struct{}
+
+// Command implements Action.
+func (ApplyBase) Command() string { return "lab_apply deploy/overlays/<provider>" }
+
+// Run implements Action.
+func (ApplyBase) Run(ctx context.Context, env *Env) error {
+	return applyDir(ctx, env, filepath.Join(env.Root, env.Overlay))
+}
+
+// Look is a command that changes nothing, for the participant to see
+// something by hand; the runner's expectations make the same calls.
+type Look struct{ Cmd string }
+
+// Command implements Action.
+func (l Look) Command() string { return l.Cmd }
+
+// Run implements Action: there is nothing to change.
+func (Look) Run(context.Context, *Env) error { return nil }
+
+// probeNamespace and probeName place the exercises' probe pod: outside the
+// lab's namespace, so that none of the lab's NetworkPolicies allow it.
+const (
+	probeNamespace = "default"
+	probeName      = "podpaths-exercise-probe"
+)
+
+// StartProbe starts the exercises' probe pod in the default namespace, and
+// waits until it runs; calls from it are calls from a pod that is not part
+// of the lab. The reset deletes it.
+type StartProbe struct{}
+
+// Command implements Action.
+func (StartProbe) Command() string {
+	return "kubectl -n " + probeNamespace + " run " + probeName + " --image=localhost/podpaths/probe:$(cat VERSION) " +
+		"--image-pull-policy=IfNotPresent -- sleep"
+}
+
+// Run implements Action.
+func (StartProbe) Run(ctx context.Context, env *Env) error {
+	version, err := os.ReadFile(filepath.Join(env.Root, "VERSION"))
+	if err != nil {
+		return fmt.Errorf("probe image tag: %w", err)
+	}
+	image := "localhost/podpaths/probe:" + strings.TrimSpace(string(version))
+	pod := kube.ProbePod(probeName, probeNamespace, image, map[string]string{"app.kubernetes.io/part-of": "podpaths"})
+	pods := env.Clients.Kube.CoreV1().Pods(probeNamespace)
+	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("start the probe pod: %w", err)
+	}
+	return waitFor(ctx, env, "the probe pod", func(ctx context.Context) (string, error) {
+		p, err := pods.Get(ctx, probeName, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		if p.Status.Phase != corev1.PodRunning {
+			return "probe pod " + string(p.Status.Phase), nil
+		}
+		return "", nil
+	})
+}
+
+// ProbeGet calls url from the exercises' probe pod (StartProbe), with a
+// timeout of 2 s, and returns the call.
+func (env *Env) ProbeGet(ctx context.Context, url string) (report.ProbeCall, error) {
+	res, err := env.Clients.Exec(ctx, probeNamespace, probeName, kube.ProbeContainer, []string{"/probe", "get", url, "--timeout", "2s"})
+	if err != nil {
+		return report.ProbeCall{}, err
+	}
+	var out report.ProbeCalls
+	if err := json.Unmarshal(res.Stdout, &out); err != nil || len(out.Calls) == 0 {
+		return report.ProbeCall{}, fmt.Errorf("probe get %s: %q (%v)", url, res.Stdout, err)
+	}
+	return out.Calls[0], nil
+}
+
+// deleteProbe removes the probe pod, if there is one.
+func deleteProbe(ctx context.Context, env *Env) error {
+	err := env.Clients.Kube.CoreV1().Pods(probeNamespace).Delete(ctx, probeName, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete the probe pod: %w", err)
+	}
+	return nil
+}

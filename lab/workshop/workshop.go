@@ -1,0 +1,105 @@
+// Package workshop runs the lab's exercises as code. An exercise asks the
+// participant to predict something, changes one thing in the running lab,
+// waits until the cluster shows the change, and then shows what changed
+// against the state before it, each line marked as predicted or
+// unexpected; its expectations say what must be observed, and a reset
+// takes the lab back to the base and proves every path green.
+//
+// The same definitions (package lab/exercises) are what `make exercise`
+// runs for a participant, what the e2e suite runs in CI, and what
+// docs/workshop.md is generated from, so the prose cannot claim what the
+// lab does not do.
+package workshop
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/podpaths/podpaths/lab/kube"
+	"github.com/podpaths/podpaths/lab/matrix"
+)
+
+// Exercise is one workshop exercise.
+type Exercise struct {
+	// Slug names the exercise in commands and anchors, e.g. "scale".
+	Slug  string
+	Title string
+	// Goal is one sentence: what the participant will see.
+	Goal string
+	// Predict are the questions to answer before the change.
+	Predict []string
+	// Steps are the changes, in order, each with what it must show.
+	Steps []Step
+	// Explain is the explanation, in Markdown.
+	Explain string
+	// Notes are Markdown paragraphs after the explanation, e.g. how the
+	// two providers differ.
+	Notes []string
+}
+
+// Step is one change and what it must show once the cluster has followed.
+type Step struct {
+	// Name says what the step does, e.g. "scale to 0".
+	Name string
+	Do   []Action
+	// Expect are the observations; the step has converged when all hold.
+	Expect []Expectation
+	// Within bounds the wait for convergence; 0 means Env.Timeout. A step
+	// that waits for DNS caches to expire needs longer than one that waits
+	// for a rollout.
+	Within time.Duration
+}
+
+// Action is one change to the lab.
+type Action interface {
+	// Command is what a participant would type to make the change, for
+	// the docs and the runner's output.
+	Command() string
+	Run(ctx context.Context, env *Env) error
+}
+
+// Expectation is one observation that must hold after a step.
+type Expectation interface {
+	// Text says what is observed, in Markdown, as the docs print it.
+	Text() string
+	// Check returns nil when the observation holds in s (and the
+	// cluster); else an error that says what is seen instead.
+	Check(ctx context.Context, env *Env, s *State) error
+}
+
+// Covering is an Expectation about paths of the report or of `make
+// check`: the runner marks a changed path as predicted when an expectation
+// covers its id.
+type Covering interface {
+	Covers(id string) bool
+}
+
+// Env is the lab the exercises run against.
+type Env struct {
+	Clients   kube.Clients
+	Namespace string
+	// Root is the repository; DeployDir and Overlay are relative to it.
+	Root string
+	// Overlay is the provider's overlay, e.g. deploy/overlays/local.
+	Overlay string
+	// Provider is "kind" or "local": some observations differ.
+	Provider string
+	// EnforcesPolicy says the cluster's network plugin enforces
+	// NetworkPolicy; observations that need it are not asserted elsewhere.
+	EnforcesPolicy bool
+	// Matrix is how the state is observed, as `make check` does.
+	Matrix matrix.Config
+	// Entries are base URLs that reach the frontend's nginx from here
+	// (localhost, node IPs, the LoadBalancer), tried in order.
+	Entries []string
+	// Out gets the progress and the results.
+	Out io.Writer
+	// Timeout bounds the wait for a step to converge.
+	Timeout time.Duration
+	// Poll is the pause between two observations while waiting.
+	Poll time.Duration
+	// Watched holds what a WatchDelete saw, by pod, for the expectations
+	// that read it.
+	Watched map[string][]string
+}
