@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
 	"github.com/podpaths/podpaths/lab/exercises"
+	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/localnodes"
 	"github.com/podpaths/podpaths/lab/workshop"
 )
 
@@ -38,6 +41,9 @@ func TestWorkshop(t *testing.T) {
 					t.Logf("the runner's output:\n%s", out.String())
 				}
 			}()
+			if ex.Only != "" && ex.Only != r.env.Kind {
+				t.Skipf("exercise %d runs on the %s lab only", i+1, ex.Only)
+			}
 			if err := runner.Start(r.ctx, ex.Slug); err != nil {
 				t.Fatalf("make exercise N=%d: %v", i+1, err)
 			}
@@ -47,11 +53,25 @@ func TestWorkshop(t *testing.T) {
 			if err := runner.Reset(r.ctx); err != nil {
 				t.Fatalf("make exercise-reset after exercise %d: %v", i+1, err)
 			}
-			t.Logf("exercise %d (%s): %d steps, run, checked and reset in %s", i+1, ex.Slug, len(ex.Steps), time.Since(began).Round(time.Second))
+			t.Logf("exercise %d (%s): %d steps, run, checked and reset in %s; steps took %s", i+1, ex.Slug, len(ex.Steps),
+				time.Since(began).Round(time.Second), roundAll(runner.Took[ex.Slug]))
+			if strings.HasPrefix(ex.Slug, "drill-") {
+				took := runner.Took[ex.Slug]
+				t.Logf("summary: %s: steps took %s; every path green %s after the recovery step began",
+					ex.Slug, roundAll(took), took[len(took)-1].Round(100*time.Millisecond))
+			}
 		})
 	}
 	t.Logf("summary: workshop: %d exercises run, checked and reset in %s; %d observations checked, %d not checked on this cluster",
 		len(runner.Exercises), time.Since(start).Round(time.Second), runner.Checked, runner.NotHere)
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Second)
+	}
+	return out
 }
 
 // workshopEnv is the runner's view of the lab under test.
@@ -69,9 +89,17 @@ func (r *run) workshopEnv(t *testing.T) *workshop.Env {
 	for _, n := range r.env.SchedulableNodes() {
 		entries = append(entries, "http://"+cluster.NodePortAddr(n.IP, cluster.LabNodePort))
 	}
-	return &workshop.Env{
+	env := &workshop.Env{
 		Clients: r.env.Clients(), Namespace: r.env.Opts.Namespace, Root: root, Overlay: overlay, Provider: r.env.Kind,
 		EnforcesPolicy: r.env.Kind == "kind", Matrix: r.matrixConfig(), Entries: entries,
 		Timeout: 3 * time.Minute, Poll: time.Second,
 	}
+	if r.env.Kind == "local" {
+		f, err := facts.Read(r.env.Opts.FactsFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Faults = localnodes.Faults(root, f.Name, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	}
+	return env
 }

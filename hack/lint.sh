@@ -22,12 +22,13 @@ if [ -n "$unformatted" ]; then
 fi
 for dir in "${modules[@]}"; do
   echo "== lint ${dir#"$root"/}"
+  # Chained with &&: errexit does not apply in a subshell tested by ||.
   (
-    cd "$dir"
-    # The e2e tag adds files and removes none, so one vet covers both builds.
-    go vet -tags e2e ./...
-    GOWORK=off go mod tidy -diff
-    "$lint" run --config "$root/.golangci.yml" ./...
+    cd "$dir" &&
+      # The e2e tag adds files and removes none, so one vet covers both builds.
+      go vet -tags e2e ./... &&
+      GOWORK=off go mod tidy -diff &&
+      "$lint" run --config "$root/.golangci.yml" ./...
   ) || status=1
 done
 

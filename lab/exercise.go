@@ -92,6 +92,9 @@ func (a *app) workshop(ctx context.Context, timeout time.Duration) (*workshop.Ru
 		Timeout:        timeout,
 		Poll:           time.Second,
 	}
+	if f, ok := p.(workshop.NodeFaults); ok {
+		env.Faults = f
+	}
 	return &workshop.Runner{Env: env, Exercises: exercises.All()}, nil
 }
 

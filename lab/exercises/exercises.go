@@ -22,6 +22,7 @@ func All() []workshop.Exercise {
 	return []workshop.Exercise{
 		scale(), affinity(), serviceLinks(), recreate(), nginxStatic(), internalLocal(), externalLocal(),
 		networkPolicy(), sidecarOrder(),
+		sidecarKilled(), coreDNSDown(), kubeProxyStopped(), podDeletedUnderLoad(), kubeletStopped(),
 	}
 }
 

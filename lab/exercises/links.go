@@ -100,7 +100,7 @@ func extraLinks(ctx context.Context, env *workshop.Env, _ *workshop.State) error
 	if err != nil {
 		return err
 	}
-	want := map[string]string{"BACKEND_EXTRA_SERVICE_HOST": ip, "BACKEND_EXTRA_SERVICE_PORT": "8080", "BACKEND_EXTRA_SERVICE_PORT_8080_8080": "8080"}
+	want := map[string]string{"BACKEND_EXTRA_SERVICE_HOST": ip, "BACKEND_EXTRA_SERVICE_PORT": "8080", "BACKEND_EXTRA_SERVICE_PORT_HTTP": "8080"}
 	for name, v := range want {
 		if l[name] != v {
 			return fmt.Errorf("/api/links has %s=%q, want %q", name, l[name], v)

@@ -136,28 +136,51 @@ func nginxConfigHas(line string) holds {
 }
 
 // nginxCrashes expects a frontend pod whose nginx exited at start and
-// whose log says why.
+// whose log says why. It reads the log of the attempt that exited and of
+// the current one: while the kubelet restarts the container, either may be
+// the one still on disk, and every attempt fails the same way.
 func nginxCrashes(why string) holds {
 	return func(ctx context.Context, env *workshop.Env, _ *workshop.State) error {
 		pods, err := frontendPods(ctx, env)
 		if err != nil {
 			return err
 		}
+		var said []string
 		for _, p := range pods {
 			for _, c := range p.Status.ContainerStatuses {
 				if c.Name != "nginx" || c.RestartCount == 0 {
 					continue
 				}
-				raw, err := env.Clients.Kube.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "nginx", Previous: true}).DoRaw(ctx)
-				if err != nil {
-					return fmt.Errorf("%s's previous nginx log: %w", p.Name, err)
-				}
-				if strings.Contains(string(raw), why) {
+				log := nginxLogs(ctx, env, p)
+				if strings.Contains(log, why) {
 					return nil
 				}
-				return fmt.Errorf("%s's nginx restarted, but its log does not say %q", p.Name, why)
+				said = append(said, fmt.Sprintf("%s's nginx restarted, but its log does not say %q: %q", p.Name, why, lastLine(log)))
 			}
+		}
+		if len(said) > 0 {
+			return errors.New(strings.Join(said, "; "))
 		}
 		return errors.New("no frontend pod's nginx has restarted yet")
 	}
+}
+
+// nginxLogs returns what a pod's nginx container logged, in its previous
+// attempt and in the current one; a log that cannot be read adds nothing.
+func nginxLogs(ctx context.Context, env *workshop.Env, p corev1.Pod) string {
+	var b strings.Builder
+	for _, previous := range []bool{true, false} {
+		opts := &corev1.PodLogOptions{Container: "nginx", Previous: previous}
+		raw, err := env.Clients.Kube.CoreV1().Pods(p.Namespace).GetLogs(p.Name, opts).DoRaw(ctx)
+		if err == nil {
+			b.Write(raw)
+		}
+	}
+	return b.String()
+}
+
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

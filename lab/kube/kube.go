@@ -17,6 +17,32 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
+// PodReady reports whether a pod's Ready condition is true: every
+// container passes its readiness probe, and the node lifecycle controller
+// has not marked it not ready.
+func PodReady(p *corev1.Pod) bool { return PodCondition(p, corev1.PodReady) }
+
+// PodCondition reports whether the pod's condition t is true.
+func PodCondition(p *corev1.Pod, t corev1.PodConditionType) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == t {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// NodeReady is the node's Ready condition, and what it says when it is
+// not true ("" for a node whose kubelet never reported).
+func NodeReady(n *corev1.Node) (ready bool, status string) {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue, fmt.Sprintf("%s: %s %s", c.Status, c.Reason, c.Message)
+		}
+	}
+	return false, ""
+}
+
 // InternalIP is a node's first InternalIP address, "" when it has none: the
 // address other nodes and NodePort clients inside the cluster's network
 // reach it on.

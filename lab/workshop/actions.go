@@ -1,6 +1,7 @@
 package workshop
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/kube"
@@ -124,25 +124,29 @@ func (w Workload) String() string { return w.Kind + "/" + w.Name }
 type Scale struct {
 	Workload Workload
 	Replicas int32
+	// Namespace is the workload's, when it is not the lab's (CoreDNS's
+	// kube-system).
+	Namespace string
 }
 
 // Command implements Action.
 func (s Scale) Command() string {
-	return fmt.Sprintf("kubectl -n podpaths scale %s %s --replicas=%d", s.Workload.Kind, s.Workload.Name, s.Replicas)
+	return fmt.Sprintf("kubectl -n %s scale %s %s --replicas=%d", cmp.Or(s.Namespace, "podpaths"), s.Workload.Kind, s.Workload.Name, s.Replicas)
 }
 
 // Run implements Action.
 func (s Scale) Run(ctx context.Context, env *Env) error {
+	ns := cmp.Or(s.Namespace, env.Namespace)
 	scale := &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: s.Workload.Name, Namespace: env.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: s.Workload.Name, Namespace: ns},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: s.Replicas},
 	}
 	apps := env.Clients.Kube.AppsV1()
 	var err error
 	if s.Workload.Kind == "statefulset" {
-		_, err = apps.StatefulSets(env.Namespace).UpdateScale(ctx, s.Workload.Name, scale, metav1.UpdateOptions{})
+		_, err = apps.StatefulSets(ns).UpdateScale(ctx, s.Workload.Name, scale, metav1.UpdateOptions{})
 	} else {
-		_, err = apps.Deployments(env.Namespace).UpdateScale(ctx, s.Workload.Name, scale, metav1.UpdateOptions{})
+		_, err = apps.Deployments(ns).UpdateScale(ctx, s.Workload.Name, scale, metav1.UpdateOptions{})
 	}
 	if err != nil {
 		return fmt.Errorf("scale %s to %d: %w", s.Workload, s.Replicas, err)
@@ -179,17 +183,22 @@ func (r Restart) Run(ctx context.Context, env *Env) error {
 // RolledOut waits until a workload has rolled out: every replica updated and
 // ready. Old pods may still be terminating, but they are out of every
 // Service's endpoints already, so no call reaches them.
-type RolledOut struct{ Workload Workload }
+type RolledOut struct {
+	Workload Workload
+	// Namespace is the workload's, when it is not the lab's.
+	Namespace string
+}
 
 // Command implements Action.
 func (r RolledOut) Command() string {
-	return fmt.Sprintf("kubectl -n podpaths rollout status %s", r.Workload)
+	return fmt.Sprintf("kubectl -n %s rollout status %s", cmp.Or(r.Namespace, "podpaths"), r.Workload)
 }
 
 // Run implements Action.
 func (r RolledOut) Run(ctx context.Context, env *Env) error {
+	ns := cmp.Or(r.Namespace, env.Namespace)
 	return waitFor(ctx, env, "rollout of "+r.Workload.String(), func(ctx context.Context) (string, error) {
-		ws, err := rollout.Workloads(ctx, env.Clients.Kube, env.Namespace)
+		ws, err := rollout.Workloads(ctx, env.Clients.Kube, ns)
 		if err != nil {
 			return "", err
 		}
@@ -199,7 +208,7 @@ func (r RolledOut) Run(ctx context.Context, env *Env) error {
 			}
 			return w.Pending, nil
 		}
-		return "", fmt.Errorf("no %s in namespace %s", r.Workload, env.Namespace)
+		return "", fmt.Errorf("no %s in namespace %s", r.Workload, ns)
 	})
 }
 
@@ -218,6 +227,24 @@ func (d DeleteService) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
+// DeletePod deletes a pod, as `kubectl delete pod --wait=false` does: it
+// shuts down gracefully, and its controller makes a new one.
+type DeletePod struct{ Name string }
+
+// Command implements Action.
+func (d DeletePod) Command() string {
+	return "kubectl -n podpaths delete pod " + d.Name + " --wait=false"
+}
+
+// Run implements Action.
+func (d DeletePod) Run(ctx context.Context, env *Env) error {
+	err := env.Clients.Kube.CoreV1().Pods(env.Namespace).Delete(ctx, d.Name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete pod %s: %w", d.Name, err)
+	}
+	return nil
+}
+
 // CreateService creates a ClusterIP Service in front of the backend pods,
 // as `kubectl create service clusterip NAME --tcp=8080:8080` would (with
 // the backend's selector, so that it has endpoints).
@@ -225,21 +252,26 @@ type CreateService struct{ Name string }
 
 // Command implements Action.
 func (c CreateService) Command() string {
-	return "kubectl -n podpaths create service clusterip " + c.Name + " --tcp=8080:8080"
+	return "kubectl -n podpaths expose service backend --name=" + c.Name
 }
 
-// Run implements Action.
+// Run implements Action: like kubectl expose, the new Service copies the
+// backend Service's selector and ports, and nothing else.
 func (c CreateService) Run(ctx context.Context, env *Env) error {
+	services := env.Clients.Kube.CoreV1().Services(env.Namespace)
+	backend, err := services.Get(ctx, "backend", metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("create service %s: %w", c.Name, err)
+	}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: c.Name, Namespace: env.Namespace,
 			Labels: map[string]string{"app.kubernetes.io/part-of": "podpaths"}},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app.kubernetes.io/name": "backend"},
-			Ports: []corev1.ServicePort{{Name: "8080-8080", Port: 8080, TargetPort: intstr.FromInt32(8080),
-				Protocol: corev1.ProtocolTCP}},
-		},
+		Spec: corev1.ServiceSpec{Selector: backend.Spec.Selector, Ports: backend.Spec.Ports},
 	}
-	_, err := env.Clients.Kube.CoreV1().Services(env.Namespace).Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
+	for i := range svc.Spec.Ports {
+		svc.Spec.Ports[i].NodePort = 0 // a ClusterIP Service may not have one
+	}
+	_, err = services.Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create service %s: %w", c.Name, err)
 	}
@@ -268,11 +300,12 @@ func (l Look) Command() string { return l.Cmd }
 // Run implements Action: there is nothing to change.
 func (Look) Run(context.Context, *Env) error { return nil }
 
-// probeNamespace and probeName place the exercises' probe pod: outside the
-// lab's namespace, so that none of the lab's NetworkPolicies allow it.
+// probeNamespace and probeName place the exercises' probe pods: outside the
+// lab's namespace, so that none of the lab's NetworkPolicies allow them.
 const (
 	probeNamespace = "default"
 	probeName      = "podpaths-exercise-probe"
+	probeLabel     = "app.kubernetes.io/name"
 )
 
 // StartProbe starts the exercises' probe pod in the default namespace, and
@@ -288,47 +321,57 @@ func (StartProbe) Command() string {
 
 // Run implements Action.
 func (StartProbe) Run(ctx context.Context, env *Env) error {
-	version, err := os.ReadFile(filepath.Join(env.Root, "VERSION"))
+	return startProbe(ctx, env, probeName, "")
+}
+
+// startProbe starts a probe pod, on node unless that is "", and waits until
+// it runs.
+func startProbe(ctx context.Context, env *Env, name, node string) error {
+	image, err := probeImage(env)
 	if err != nil {
-		return fmt.Errorf("probe image tag: %w", err)
+		return err
 	}
-	image := "localhost/podpaths/probe:" + strings.TrimSpace(string(version))
-	pod := kube.ProbePod(probeName, probeNamespace, image, map[string]string{"app.kubernetes.io/part-of": "podpaths"})
+	pod := kube.ProbePod(name, probeNamespace, image, map[string]string{probeLabel: probeName, "app.kubernetes.io/part-of": "podpaths"})
+	pod.Spec.NodeName = node
 	pods := env.Clients.Kube.CoreV1().Pods(probeNamespace)
 	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("start the probe pod: %w", err)
+		return fmt.Errorf("start the probe pod %s: %w", name, err)
 	}
 	return waitFor(ctx, env, "the probe pod", func(ctx context.Context) (string, error) {
-		p, err := pods.Get(ctx, probeName, metav1.GetOptions{})
+		p, err := pods.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return "", err
 		}
 		if p.Status.Phase != corev1.PodRunning {
-			return "probe pod " + string(p.Status.Phase), nil
+			return "probe pod " + name + " " + string(p.Status.Phase), nil
 		}
 		return "", nil
 	})
 }
 
+// probeImage is the e2e probe's image, which the lab loads.
+func probeImage(env *Env) (string, error) {
+	version, err := os.ReadFile(filepath.Join(env.Root, "VERSION"))
+	if err != nil {
+		return "", fmt.Errorf("probe image tag: %w", err)
+	}
+	return "localhost/podpaths/probe:" + strings.TrimSpace(string(version)), nil
+}
+
 // ProbeGet calls url from the exercises' probe pod (StartProbe), with a
 // timeout of 2 s, and returns the call.
 func (env *Env) ProbeGet(ctx context.Context, url string) (report.ProbeCall, error) {
-	res, err := env.Clients.Exec(ctx, probeNamespace, probeName, kube.ProbeContainer, []string{"/probe", "get", url, "--timeout", "2s"})
+	return env.probeGet(ctx, probeName, url)
+}
+
+func (env *Env) probeGet(ctx context.Context, pod, url string) (report.ProbeCall, error) {
+	res, err := env.Clients.Exec(ctx, probeNamespace, pod, kube.ProbeContainer, []string{"/probe", "get", url, "--timeout", "2s"})
 	if err != nil {
 		return report.ProbeCall{}, err
 	}
 	var out report.ProbeCalls
 	if err := json.Unmarshal(res.Stdout, &out); err != nil || len(out.Calls) == 0 {
-		return report.ProbeCall{}, fmt.Errorf("probe get %s: %q (%v)", url, res.Stdout, err)
+		return report.ProbeCall{}, fmt.Errorf("probe get %s from %s: %q (%v)", url, pod, res.Stdout, err)
 	}
 	return out.Calls[0], nil
-}
-
-// deleteProbe removes the probe pod, if there is one.
-func deleteProbe(ctx context.Context, env *Env) error {
-	err := env.Clients.Kube.CoreV1().Pods(probeNamespace).Delete(ctx, probeName, metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete the probe pod: %w", err)
-	}
-	return nil
 }

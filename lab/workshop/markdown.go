@@ -53,6 +53,16 @@ func writeExercise(b *strings.Builder, n int, ex Exercise) {
 	for _, note := range ex.Notes {
 		b.WriteString("\n" + strings.TrimSpace(note) + "\n")
 	}
-	b.WriteString("\n**Reset:** `make exercise-reset` applies the base again, deletes what the exercise added, and waits\n" +
-		"until `make check` passes.\n")
+	if ex.Only != "" {
+		fmt.Fprintf(b, "\nThis exercise runs on the %s lab only: it needs what only that lab can do.\n", ex.Only)
+	}
+	b.WriteString("\n**Reset:** `make exercise-reset` ")
+	if len(ex.Undo) > 0 {
+		b.WriteString("first ends what the exercise started outside the lab's namespace:\n\n```sh\n")
+		for _, a := range ex.Undo {
+			b.WriteString(a.Command() + "\n")
+		}
+		b.WriteString("```\n\nThen it ")
+	}
+	b.WriteString("applies the base again, deletes what the exercise added, and waits\nuntil `make check` passes.\n")
 }

@@ -25,6 +25,9 @@ type Runner struct {
 	// or not checked on this lab (another provider's, or one that needs a
 	// NetworkPolicy enforcer).
 	Checked, NotHere int
+	// Took is how long each step took to show in the lab, by exercise
+	// slug, in step order: for a drill's last step, the time to recover.
+	Took map[string][]time.Duration
 }
 
 // ErrExpectation is the error of a check whose expectations do not hold.
@@ -51,6 +54,10 @@ func (r *Runner) List(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	width := 0
+	for _, ex := range r.Exercises {
+		width = max(width, len(ex.Slug))
+	}
 	for i, ex := range r.Exercises {
 		status := ""
 		switch {
@@ -59,7 +66,7 @@ func (r *Runner) List(ctx context.Context) error {
 		case slices.Contains(p.Done, ex.Slug):
 			status = "  [done]"
 		}
-		r.Env.printf("%2d  %-14s %s%s\n", i+1, ex.Slug, ex.Title, status)
+		r.Env.printf("%2d  %-*s  %s%s\n", i+1, width, ex.Slug, ex.Title, status)
 	}
 	return nil
 }
@@ -79,6 +86,9 @@ func (r *Runner) Start(ctx context.Context, name string) error {
 	if p.Active != "" {
 		return fmt.Errorf("exercise %s is active: make exercise-reset first", p.Active)
 	}
+	if ex.Only != "" && ex.Only != r.Env.Provider {
+		return fmt.Errorf("exercise %s runs on the %s lab only (this one is %s)", ex.Slug, ex.Only, r.Env.Provider)
+	}
 	r.Env.printf("Exercise %d: %s\n\nGoal: %s\n\nPredict:\n", n, ex.Title, ex.Goal)
 	for _, q := range ex.Predict {
 		r.Env.printf("  - %s\n", q)
@@ -93,9 +103,14 @@ func (r *Runner) Start(ctx context.Context, name string) error {
 		if err := saveProgress(ctx, r.Env, p); err != nil {
 			return err
 		}
+		started := time.Now()
 		if before, err = r.runStep(ctx, i, len(ex.Steps), step, before); err != nil {
 			return err
 		}
+		if r.Took == nil {
+			r.Took = map[string][]time.Duration{}
+		}
+		r.Took[ex.Slug] = append(r.Took[ex.Slug], time.Since(started))
 	}
 	r.Env.printf("\nExplain: %s\n\nWhen you are done: make exercise-reset\n", oneLine(ex.Explain))
 	return nil
@@ -156,6 +171,16 @@ func (r *Runner) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.Active != "" {
+		if _, ex, err := r.find(p.Active); err == nil {
+			for _, a := range ex.Undo {
+				r.Env.printf("reset: %s\n", firstLine(a.Command()))
+				if err := a.Run(ctx, r.Env); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	r.Env.printf("reset: applying %s and removing what exercises added\n", r.Env.Overlay)
 	if err := (ApplyBase{}).Run(ctx, r.Env); err != nil {
 		return err
@@ -163,11 +188,11 @@ func (r *Runner) Reset(ctx context.Context) error {
 	if err := prune(ctx, r.Env); err != nil {
 		return err
 	}
-	if err := deleteProbe(ctx, r.Env); err != nil {
+	if err := deleteProbes(ctx, r.Env); err != nil {
 		return err
 	}
 	for _, w := range []Workload{Backend, Frontend} {
-		if err := (RolledOut{w}).Run(ctx, r.Env); err != nil {
+		if err := (RolledOut{Workload: w}).Run(ctx, r.Env); err != nil {
 			return err
 		}
 	}

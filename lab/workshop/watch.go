@@ -59,10 +59,7 @@ func (w WatchDelete) Run(ctx context.Context, env *Env) error {
 		case <-tick.C:
 		}
 	}
-	if env.Watched == nil {
-		env.Watched = map[string][]string{}
-	}
-	env.Watched[w.Pod] = seen
+	env.watched(w.Pod, seen)
 	env.printf("  %s answered during its shutdown: %s\n", w.Pod, summarize(seen))
 	return nil
 }

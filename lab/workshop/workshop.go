@@ -36,6 +36,12 @@ type Exercise struct {
 	// Notes are Markdown paragraphs after the explanation, e.g. how the
 	// two providers differ.
 	Notes []string
+	// Undo ends what the exercise did outside the lab's namespace (a fault
+	// it started: CoreDNS scaled away, a node's daemon stopped), which
+	// applying the overlay again cannot. The reset runs it first.
+	Undo []Action
+	// Only names the one provider the exercise runs on, "" for both.
+	Only string
 }
 
 // Step is one change and what it must show once the cluster has followed.
@@ -99,7 +105,20 @@ type Env struct {
 	Timeout time.Duration
 	// Poll is the pause between two observations while waiting.
 	Poll time.Duration
-	// Watched holds what a WatchDelete saw, by pod, for the expectations
-	// that read it.
+	// Watched holds what a WatchDelete or a LoadDuring saw, by name, for
+	// the expectations that read it.
 	Watched map[string][]string
+	// Faults stops and starts a node's own daemons, where the provider can
+	// (the local cluster's nodes are processes of this machine); nil
+	// elsewhere.
+	Faults NodeFaults
+}
+
+// NodeFaults stops and starts the daemons of a node, for the drills.
+type NodeFaults interface {
+	// Stop stops daemon ("kube-proxy" or "kubelet") on node; what it set
+	// up (iptables rules, running containers) stays, as after a crash.
+	Stop(ctx context.Context, node, daemon string) error
+	// Start starts it again.
+	Start(ctx context.Context, node, daemon string) error
 }

@@ -66,13 +66,25 @@ type Target struct {
 // Resolver looks up names, either with the system's resolver or with a given
 // DNS server (tests and `make run` use a DNS server on loopback).
 type Resolver struct {
-	r *net.Resolver
+	r       *net.Resolver
+	timeout time.Duration
 }
 
 // NewResolver returns a resolver. With server empty it is the system
-// resolver; otherwise every query goes to server (host:port).
+// resolver; otherwise every query goes to server (host:port). timeout bounds
+// each lookup, retries included: with no DNS server answering, the system
+// resolver would otherwise try for attempts x timeout of resolv.conf (10 s
+// by default) per name in the search list.
 func NewResolver(server string, timeout time.Duration) *Resolver {
-	return &Resolver{r: NetResolver(server, timeout)}
+	return &Resolver{r: NetResolver(server, timeout), timeout: timeout}
+}
+
+// bound limits ctx to the resolver's timeout, if it has one.
+func (r *Resolver) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.timeout)
 }
 
 // NetResolver is the *net.Resolver behind NewResolver, for a dialer that
@@ -92,6 +104,8 @@ func NetResolver(server string, timeout time.Duration) *net.Resolver {
 
 // LookupHost returns the IPv4 and IPv6 addresses of name.
 func (r *Resolver) LookupHost(ctx context.Context, name string) ([]string, error) {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	addrs, err := r.r.LookupHost(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("lookup %s: %w", name, err)
@@ -101,6 +115,8 @@ func (r *Resolver) LookupHost(ctx context.Context, name string) ([]string, error
 
 // LookupSRV returns the SRV records of _service._proto.name.
 func (r *Resolver) LookupSRV(ctx context.Context, service, proto, name string) ([]*net.SRV, error) {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	_, srvs, err := r.r.LookupSRV(ctx, service, proto, name)
 	if err != nil {
 		return nil, fmt.Errorf("lookup SRV _%s._%s.%s: %w", service, proto, name, err)

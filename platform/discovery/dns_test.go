@@ -232,6 +232,27 @@ func TestResolverTimeout(t *testing.T) {
 	}
 }
 
+// TestResolverBoundsEachLookup gives a lookup no deadline of its own: the
+// resolver's timeout alone must end it, as when no DNS server answers.
+func TestResolverBoundsEachLookup(t *testing.T) {
+	t.Parallel()
+	silent, err := (&net.ListenConfig{}).ListenPacket(t.Context(), "udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("ListenPacket error = %v", err)
+	}
+	t.Cleanup(func() { silent.Close() }) //nolint:errcheck // test cleanup
+	r := discovery.NewResolver(silent.LocalAddr().String(), 200*time.Millisecond)
+	start := time.Now()
+	_, err = r.LookupSRV(t.Context(), "http", "tcp", svcName)
+	if took := time.Since(start); took > lookupBudget {
+		t.Errorf("LookupSRV against a silent server took %v, want it bounded by the resolver's 200ms", took)
+	}
+	var netErr net.Error
+	if !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Errorf("LookupSRV against a silent server: error = %v, want a timeout", err)
+	}
+}
+
 // TestSystemResolver covers NewResolver("") without touching the network: an
 // IP literal resolves to itself.
 func TestSystemResolver(t *testing.T) {

@@ -156,7 +156,9 @@ func Classify(err error) report.ErrorKind {
 		return report.ErrorNone
 	case errors.Is(err, discovery.ErrUnconfigured):
 		return report.ErrorUnconfigured
-	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:
+	case errors.As(err, &dnsErr):
+		// A name that did not resolve, whether the server said so or no
+		// server answered: the call never got an address to try.
 		return report.ErrorDNS
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return report.ErrorRefused

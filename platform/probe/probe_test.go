@@ -114,7 +114,7 @@ func TestClassify(t *testing.T) {
 		{name: "unconfigured wrapped", err: fmt.Errorf("find backend: %w", fmt.Errorf("%w: no BACKEND_SERVICE_HOST", discovery.ErrUnconfigured)), want: report.ErrorUnconfigured},
 		{name: "DNS not found", err: fmt.Errorf("lookup: %w", &net.DNSError{Err: "no such host", Name: "backend", IsNotFound: true}), want: report.ErrorDNS},
 		{name: "DNS server failure", err: &net.DNSError{Err: "server misbehaving", Name: "backend", Server: "127.0.0.1:53"}, want: report.ErrorDNS},
-		{name: "DNS timeout is a timeout", err: &net.DNSError{Err: "i/o timeout", Name: "backend", IsTimeout: true}, want: report.ErrorTimeout},
+		{name: "DNS timeout is dns", err: &net.DNSError{Err: "i/o timeout", Name: "backend", IsTimeout: true}, want: report.ErrorDNS},
 		{name: "connection refused from a real dial", err: refused, want: report.ErrorRefused},
 		{name: "connection refused wrapped", err: fmt.Errorf("GET: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), want: report.ErrorRefused},
 		{name: "connection refused in a url.Error", err: &url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, want: report.ErrorRefused},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/podpaths/podpaths/platform/config"
 	"github.com/podpaths/podpaths/platform/discovery"
@@ -33,6 +34,9 @@ type Config struct {
 	// MaxReports bounds how many path reports, spreads and dashboard pages
 	// this frontend makes at once; more get 429 at once.
 	MaxReports int `env:"MAX_REPORTS" envDefault:"8"`
+	// ProbeInterval, when set, makes the frontend try every path on its own
+	// that often, so its metrics follow the paths without anybody asking.
+	ProbeInterval time.Duration `env:"PROBE_INTERVAL" envDefault:"0s"`
 
 	methods []report.Method
 }
@@ -73,6 +77,9 @@ func (c *Config) validate() error {
 	}
 	if c.SpreadMax < 1 {
 		errs = append(errs, fmt.Errorf("invalid %sSPREAD_MAX %d: must be at least 1", config.Prefix, c.SpreadMax))
+	}
+	if c.ProbeInterval < 0 {
+		errs = append(errs, fmt.Errorf("invalid %sPROBE_INTERVAL %s: must not be negative", config.Prefix, c.ProbeInterval))
 	}
 	if c.MaxReports < 1 {
 		errs = append(errs, fmt.Errorf("invalid %sMAX_REPORTS %d: must be at least 1", config.Prefix, c.MaxReports))

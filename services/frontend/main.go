@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/podpaths/podpaths/platform/config"
 	"github.com/podpaths/podpaths/platform/discovery"
@@ -40,8 +41,29 @@ func run(ctx context.Context, environ []string, stdout io.Writer) error {
 	app := api.NewServer(svc.Logger, svc.Metrics, deps)
 
 	svc.Logger.Info("starting", "version", version, "pod", svc.Self.Pod, "methods", cfg.BackendMethods,
-		"service_links", len(deps.Links))
+		"service_links", len(deps.Links), "probe_interval", cfg.ProbeInterval.String())
+	if cfg.ProbeInterval > 0 {
+		go probeEvery(ctx, cfg.ProbeInterval, deps)
+	}
 	return svc.Serve(ctx, app)
+}
+
+// probeEvery makes a path report every interval until ctx ends, for the
+// metrics: a scrape then shows each path's latency and failures without a
+// dashboard open. One report at a time; a slow one delays the next.
+func probeEvery(ctx context.Context, interval time.Duration, deps api.Deps) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		reportCtx, cancel := context.WithTimeout(ctx, deps.ReportTimeout)
+		deps.Reporter.Report(reportCtx)
+		cancel()
+	}
 }
 
 // newDeps wires the frontend's clients. Calls whose callee calls further get

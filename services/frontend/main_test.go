@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/podpaths/podpaths/platform/identity"
 	"github.com/podpaths/podpaths/platform/localdns"
@@ -56,7 +58,7 @@ func TestFrontendProgram(t *testing.T) {
 		t.Fatalf("GET /api/paths = %d %s, want 200 with a report", code, body)
 	}
 	for _, p := range rep.Paths {
-		if p.ID == "frontend-backend-env" || p.ID == "frontend-backend-dns" {
+		if p.ID == report.FrontendBackendID(report.MethodEnv) || p.ID == report.FrontendBackendID(report.MethodDNS) {
 			if !p.OK || p.AnsweredBy == nil || p.AnsweredBy.Pod != "backend-0" {
 				t.Errorf("path %s = %+v, want ok, answered by backend-0", p.ID, p)
 			}
@@ -88,6 +90,47 @@ func TestFrontendProgram(t *testing.T) {
 	}
 }
 
+// TestFrontendProbesOnItsOwn scrapes the real /metrics of a frontend that
+// probes every 50 ms: with nobody asking for a report, the working path's
+// latencies and the broken path's failures grow by themselves.
+func TestFrontendProbesOnItsOwn(t *testing.T) {
+	t.Parallel()
+	// The headless Service has no SRV records in this DNS: that path fails.
+	p := startFrontend(t, "PODPATHS_PROBE_INTERVAL=50ms")
+	metrics := "http://" + p.Addrs["admin"] + "/metrics"
+	want := []string{
+		`podpaths_path_request_duration_seconds_count{family="ipv4",method="dns",path="frontend-backend-dns"} `,
+		`podpaths_path_failures_total{error_kind="dns",path="frontend-backend-headless"} `,
+	}
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, _, body := progtest.Get(t, metrics)
+		if counts := countsOf(string(body), want); counts[0] >= 3 && counts[1] >= 3 {
+			return
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("after 10s of probing every 50ms, /metrics lacks 3 of each of %q:\n%s", want, body)
+		case <-tick.C:
+		}
+	}
+}
+
+// countsOf returns the value of each series line that starts with prefix.
+func countsOf(metrics string, prefixes []string) []float64 {
+	out := make([]float64, len(prefixes))
+	for _, line := range strings.Split(metrics, "\n") {
+		for i, prefix := range prefixes {
+			if v, ok := strings.CutPrefix(line, prefix); ok {
+				out[i], _ = strconv.ParseFloat(strings.TrimSpace(v), 64) //nolint:errcheck // a bad number counts as 0
+			}
+		}
+	}
+	return out
+}
+
 func TestFrontendRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ env, wantVar string }{
@@ -99,6 +142,8 @@ func TestFrontendRejectsBadConfig(t *testing.T) {
 		{"PODPATHS_MAX_REPORTS=0", "PODPATHS_MAX_REPORTS"},
 		{"PODPATHS_MAX_REPORTS=many", "PODPATHS_MAX_REPORTS"},
 		{"PODPATHS_DRAIN_DELAY=-1s", "PODPATHS_DRAIN_DELAY"},
+		{"PODPATHS_PROBE_INTERVAL=-1s", "PODPATHS_PROBE_INTERVAL"},
+		{"PODPATHS_PROBE_INTERVAL=often", "PODPATHS_PROBE_INTERVAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {

@@ -200,11 +200,7 @@ func nodeOf(n corev1.Node) Node {
 			node.Schedulable = false
 		}
 	}
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			node.Ready = c.Status == corev1.ConditionTrue
-		}
-	}
+	node.Ready, _ = kube.NodeReady(&n)
 	return node
 }
 

@@ -59,19 +59,9 @@ func podState(p *corev1.Pod) string {
 }
 
 // PodReady is the pod's Ready condition.
-func PodReady(p *corev1.Pod) bool { return podCondition(p, corev1.PodReady) }
+func PodReady(p *corev1.Pod) bool { return kube.PodReady(p) }
 
-func containersReady(p *corev1.Pod) bool { return podCondition(p, corev1.ContainersReady) }
-
-// podCondition reports whether the pod's condition t is true.
-func podCondition(p *corev1.Pod, t corev1.PodConditionType) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == t {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+func containersReady(p *corev1.Pod) bool { return kube.PodCondition(p, corev1.ContainersReady) }
 
 // Workload names a Deployment or a StatefulSet.
 type Workload struct {

@@ -11,6 +11,7 @@
 //	probe srv _http._tcp.NAME [--timeout D]
 //	probe env
 //	probe sleep
+//	probe term PID
 //
 // Every command prints one JSON object on stdout. Exit status: 0 when every
 // call or lookup worked, 1 when one failed (the JSON says how), 2 for a bad
@@ -25,7 +26,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/podpaths/podpaths/platform/discovery"
@@ -45,6 +48,7 @@ const usage = `usage:
   probe srv _SERVICE._PROTO.NAME [--timeout D] [--dns-server HOST:PORT]
   probe env
   probe sleep
+  probe term PID
 `
 
 // errUsage marks a bad command line.
@@ -105,9 +109,29 @@ func run(ctx context.Context, args, environ []string) (result, error) {
 		// handler are ignored; main's context ends on SIGTERM.
 		<-ctx.Done()
 		return result{}, nil
+	case "term":
+		return runTerm(rest)
 	default:
 		return result{}, fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
+}
+
+// runTerm sends SIGTERM to a process, as a container's runtime does to stop
+// it. Run from an ephemeral container that targets another container, `term
+// 1` stops that container's program (PID 1 of the shared namespace): the
+// workshop's drills kill a sidecar this way, on any cluster.
+func runTerm(args []string) (result, error) {
+	if len(args) != 1 {
+		return result{}, fmt.Errorf("%w: term needs exactly one PID, got %q", errUsage, args)
+	}
+	pid, err := strconv.Atoi(args[0])
+	if err != nil || pid < 1 {
+		return result{}, fmt.Errorf("%w: term needs a PID, got %q", errUsage, args[0])
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return result{}, fmt.Errorf("term %d: %w", pid, err)
+	}
+	return result{}, nil
 }
 
 func runGet(ctx context.Context, args []string) (result, error) {

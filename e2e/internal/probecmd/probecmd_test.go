@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -231,6 +234,24 @@ func TestSleepBlocksUntilCancelled(t *testing.T) {
 	}
 }
 
+// TestTermStopsAProcess: term sends SIGTERM, and the process ends by it.
+func TestTermStopsAProcess(t *testing.T) {
+	t.Parallel()
+	sleep := exec.CommandContext(t.Context(), "sleep", "60")
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runProbe(t, t.Context(), nil, "term", strconv.Itoa(sleep.Process.Pid))
+	if code != exitOK {
+		t.Fatalf("term: exit %d, stderr %q", code, stderr)
+	}
+	err := sleep.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Errorf("sleep ended with %v, want SIGTERM", err)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	t.Parallel()
 	tests := [][]string{
@@ -245,6 +266,10 @@ func TestUsageErrors(t *testing.T) {
 		{"lookup"},
 		{"env", "x"},
 		{"sleep", "x"},
+		{"term"},
+		{"term", "0"},
+		{"term", "one"},
+		{"term", "1", "2"},
 	}
 	for _, args := range tests {
 		code, stdout, stderr := runProbe(t, t.Context(), nil, args...)

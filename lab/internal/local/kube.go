@@ -84,16 +84,14 @@ func nodesPending(ctx context.Context, client kubernetes.Interface, names []stri
 
 // nodeNotReady is "" for a Ready node, else what its Ready condition says.
 func nodeNotReady(n *corev1.Node) string {
-	for _, c := range n.Status.Conditions {
-		if c.Type != corev1.NodeReady {
-			continue
-		}
-		if c.Status == corev1.ConditionTrue {
-			return ""
-		}
-		return fmt.Sprintf("not ready: %s %s", c.Reason, c.Message)
+	switch ready, status := kube.NodeReady(n); {
+	case ready:
+		return ""
+	case status == "":
+		return "not registered by its kubelet yet"
+	default:
+		return "not ready: " + status
 	}
-	return "not registered by its kubelet yet"
 }
 
 // waitNodesReady polls until every node is Ready, printing what it waits for

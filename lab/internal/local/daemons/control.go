@@ -17,6 +17,9 @@ import (
 // PidFile is where the daemon's pid is recorded.
 func (d Daemon) PidFile() string { return d.pidFile }
 
+// Name is the daemon's role: etcd, kube-apiserver, kubelet, ...
+func (d Daemon) Name() string { return d.name }
+
 // Program is the path of the program the daemon runs.
 func (d Daemon) Program() string { return d.bin }
 

@@ -57,6 +57,13 @@ func (r *Reporter) Report(ctx context.Context) report.Report {
 	wg.Go(func() { siblings = r.siblingPaths(ctx) })
 	wg.Wait()
 
+	// The frontend's metrics count its own calls; the sidecar's and the
+	// siblings' paths are the backends' calls, in the backends' metrics.
+	for _, group := range [][]report.Path{nginx, direct, headless, variants} {
+		for _, p := range group {
+			r.Metrics.Observe(p)
+		}
+	}
 	all := make([]report.Path, 0, len(nginx)+len(direct)+len(headless)+len(variants)+len(siblings)+1)
 	all = append(all, nginx...)
 	all = append(all, direct...)
@@ -64,9 +71,6 @@ func (r *Reporter) Report(ctx context.Context) report.Report {
 	all = append(all, headless...)
 	all = append(all, variants...)
 	all = append(all, siblings...)
-	for _, p := range all {
-		r.Metrics.Observe(p)
-	}
 	return report.New(r.Self.Pod, time.Now(), all)
 }
 

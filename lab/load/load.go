@@ -1,4 +1,5 @@
-// Package load is the e2e suite's load generator: steady traffic sent the way
+// Package load is the lab's load generator, for the e2e suite's rolling
+// restarts and the workshop's drills: steady traffic sent the way
 // browsers, nginx and load generators send it, over a fixed pool of
 // persistent connections per target (or, to compare, a new connection per
 // request), paced so that it stays light on the machine, and counting every
@@ -8,7 +9,7 @@
 // check rejects the answer. A request counts as retried when net/http had to
 // send it again on a new connection because the server closed the kept-alive
 // one under it: it worked here, but a client that does not retry (wrk, say)
-// would have lost it, so the suite asserts that no request was retried
+// would have lost it, so the tests assert that no request was retried
 // either.
 package load
 

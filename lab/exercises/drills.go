@@ -1,0 +1,402 @@
+package exercises
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podpaths/podpaths/lab/kube"
+	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/platform/report"
+)
+
+// The drills: a fault started on purpose, what the report shows while it
+// lasts, and how long the lab takes to recover once it ends. The runner
+// times every step; a drill's last step is its recovery.
+
+// nodeB is the local cluster's second node, which the node drills stop
+// daemons on: the lab's own node A runs in this machine's network namespace.
+const nodeB = "podpaths-b"
+
+func sidecarKilled() workshop.Exercise {
+	return workshop.Exercise{
+		Slug:  "drill-sidecar",
+		Title: "Drill: the sidecar dies",
+		Goal:  "see a pod leave the Services when one of its containers stops, and nothing fail for the callers.",
+		Predict: []string{
+			"`backend-0`'s sidecar gets SIGTERM. Does the whole pod turn unready, or only the container?",
+			"Does a steady load through nginx's `/my-be/` lose a request?",
+		},
+		Steps: []workshop.Step{
+			{
+				Name: "kill backend-0's sidecar under load",
+				Do:   []workshop.Action{workshop.LoadDuring{Name: "load", Action: workshop.KillSidecar{Pod: "backend-0"}}},
+				Expect: []workshop.Expectation{
+					workshop.Watched{Pod: "backend-0", Says: "`backend-0` left the backend Service's endpoints while its sidecar restarted, and came back",
+						Holds: func(seen []string) error { return sawThen(seen, "endpoint=not-ready", "endpoint=ready") }},
+					workshop.Watched{Pod: "load", Says: "the load through nginx's `/my-be/` lost no request", Holds: noneFailed},
+				},
+			},
+			{
+				Name:   "recover",
+				Do:     []workshop.Action{workshop.Look{Cmd: "make check"}},
+				Expect: []workshop.Expectation{workshop.CheckPasses(true)},
+			},
+		},
+		Explain: `A pod is ready only when all its containers are. When the sidecar stops, its readiness probe fails,
+the pod turns unready, and the EndpointSlice controller marks it not ready: kube-proxy and CoreDNS stop sending
+anything to the whole pod, although backend itself still runs. The kubelet restarts the sidecar (the pod's
+` + "`restartPolicy: Always`" + `), its probe passes, and the pod is back. Callers of the Service never notice.
+See https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions.`,
+	}
+}
+
+func coreDNSDown() workshop.Exercise {
+	coredns := workshop.Workload{Kind: "deployment", Name: "coredns"}
+	back := []workshop.Action{
+		workshop.Scale{Workload: coredns, Namespace: "kube-system", Replicas: 1},
+		workshop.RolledOut{Workload: coredns, Namespace: "kube-system"},
+	}
+	return workshop.Exercise{
+		Slug:  "drill-coredns",
+		Title: "Drill: CoreDNS is down",
+		Goal:  "see which discovery methods need DNS and which do not.",
+		Predict: []string{
+			"CoreDNS is scaled to 0. Which rows fail, and with which `error_kind`: `env`, `dns`, `headless`, nginx's `/my-be/`?",
+			"How long after CoreDNS is back does everything work again?",
+		},
+		Steps: []workshop.Step{
+			{
+				Name:   "scale CoreDNS to 0",
+				Do:     []workshop.Action{workshop.Scale{Workload: coredns, Namespace: "kube-system", Replicas: 0}, workshop.RolledOut{Workload: coredns, Namespace: "kube-system"}},
+				Within: dnsWait,
+				Expect: []workshop.Expectation{
+					workshop.Path{ID: idEnv, Is: workshop.Works, Why: "the Service's address came in the environment: no lookup"},
+					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS)},
+					workshop.Path{ID: report.IDSticky, Is: workshop.FailsWith(report.ErrorDNS)},
+					workshop.Path{ID: report.IDHeadless, Is: workshop.FailsWith(report.ErrorDNS), Why: "its SRV query got no answer"},
+					workshop.Rows{Prefix: report.HeadlessID(""), N: 0, Why: "with no SRV answer there are no per-pod rows"},
+					workshop.Observed{Says: "each backend's lookup of its siblings fails with `dns`, and lists none",
+						Paths: []string{"backend-*"}, Holds: siblingsLookupFails(report.ErrorDNS)},
+					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP, report.ErrorTimeout),
+						Why: "nginx's resolver gets no answer; the frontend's call gives up first, or nginx answers 502"},
+					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.FailsWith(report.ErrorHTTP), Why: "`make check`'s `/my-be/` lines get nginx's 502"},
+					workshop.Path{ID: report.IDOutsidePeers, Is: workshop.FailsWith(report.ErrorHTTP)},
+					workshop.CheckPasses(false),
+				},
+			},
+			{
+				Name:   "scale it back",
+				Do:     back,
+				Within: dnsWait,
+				Expect: []workshop.Expectation{
+					workshop.Path{ID: idDNS, Is: workshop.Works},
+					workshop.Path{ID: report.IDSticky, Is: workshop.Works},
+					workshop.Rows{Prefix: report.HeadlessID(""), N: 3, Why: "one per backend pod again"},
+					workshop.Observed{Says: "every backend lists its 3 siblings again", Paths: []string{"backend-*"}, Holds: siblingsAre(3)},
+					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works},
+					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.Works},
+					workshop.Path{ID: report.IDOutsidePeers, Is: workshop.Works},
+					workshop.CheckPasses(true),
+				},
+			},
+		},
+		Undo: back,
+		Explain: `Every name a pod looks up goes to the ` + "`kube-dns`" + ` Service. With no CoreDNS behind it, no lookup
+gets an answer: each one runs out of time (the services give a lookup their peer timeout, 2 s) and the row says
+` + "`dns`" + `, the stage that failed. So ` + "`dns`" + `, ` + "`headless`" + `, the backends' sibling lookups and nginx's
+` + "`/my-be/`" + ` (its own ` + "`resolver`" + `) fail, while ` + "`env`" + ` keeps working:
+the kubelet wrote the Service's ClusterIP into the environment when the pod started, so service links need no DNS.
+See https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/.`,
+	}
+}
+
+func kubeProxyStopped() workshop.Exercise {
+	start := workshop.Daemon{Node: nodeB, Name: "kube-proxy", Start: true}
+	return workshop.Exercise{
+		Slug:  "drill-kube-proxy",
+		Title: "Drill: kube-proxy stops on a node",
+		Goal:  "see that kube-proxy programs rules and is not in the path: existing Services keep working, new ones do not.",
+		Only:  "local",
+		Predict: []string{
+			"kube-proxy stops on node B. Does the `backend` Service still answer from a pod on node B?",
+			"A new Service `backend-drill` is created. Does it answer from node A? From node B?",
+		},
+		Steps: []workshop.Step{
+			{
+				Name: "stop kube-proxy on node B and create a Service",
+				Do: []workshop.Action{
+					workshop.StartProbeOn{Node: "podpaths-a"}, workshop.StartProbeOn{Node: nodeB},
+					workshop.Daemon{Node: nodeB, Name: "kube-proxy"}, workshop.CreateService{Name: "backend-drill"},
+				},
+				Expect: []workshop.Expectation{
+					callFrom(nodeB, "backend", report.ErrorNone, "the rules kube-proxy wrote stay in the kernel"),
+					callFrom("podpaths-a", "backend-drill", report.ErrorNone, "node A's kube-proxy programmed the new Service"),
+					callFrom(nodeB, "backend-drill", report.ErrorTimeout, "nobody programmed it on node B"),
+					workshop.CheckPasses(true),
+				},
+			},
+			{
+				Name:   "start kube-proxy again",
+				Do:     []workshop.Action{start},
+				Expect: []workshop.Expectation{callFrom(nodeB, "backend-drill", report.ErrorNone, "kube-proxy syncs every Service when it starts")},
+			},
+		},
+		Undo: []workshop.Action{start},
+		Explain: `kube-proxy watches Services and EndpointSlices and writes the node's packet-rewriting rules; the
+kernel does the forwarding. So while it is stopped, what it wrote keeps working, and only changes are missed:
+a new Service, a new endpoint, a pod that left. When it starts again it syncs everything.
+See https://kubernetes.io/docs/reference/networking/virtual-ips/.`,
+	}
+}
+
+func podDeletedUnderLoad() workshop.Exercise {
+	return workshop.Exercise{
+		Slug:    "drill-pod-delete",
+		Title:   "Drill: a backend pod is deleted under load",
+		Goal:    "see a graceful shutdown lose nothing.",
+		Predict: []string{"`backend-1` is deleted while a keep-alive load goes through nginx's `/my-be/`. How many requests fail?"},
+		Steps: []workshop.Step{
+			{
+				Name: "delete backend-1 under load",
+				Do:   []workshop.Action{workshop.LoadDuring{Name: "load", Action: workshop.DeletePod{Name: "backend-1"}}},
+				Expect: []workshop.Expectation{
+					workshop.Watched{Pod: "load", Says: "the load lost no request", Holds: noneFailed},
+				},
+			},
+			{
+				Name:   "recover",
+				Do:     []workshop.Action{workshop.Look{Cmd: "make check"}},
+				Expect: []workshop.Expectation{workshop.CheckPasses(true)},
+			},
+		},
+		Explain: `On deletion the pod turns unready at once (its ` + "`/readyz`" + ` fails while it drains), leaves the
+endpoints, and keeps serving what is in flight for its drain delay; idle keep-alive connections are closed with
+` + "`Connection: close`" + ` on their next answer, so nginx opens a new connection, to another pod.`,
+	}
+}
+
+// callFrom expects a call from the probe pod on node to a Service of the
+// lab's namespace, by name, to end with kind ("" for an answer).
+func callFrom(node, service string, kind report.ErrorKind, why string) workshop.Expectation {
+	says := "answers"
+	if kind != report.ErrorNone {
+		says = "fails with `" + string(kind) + "`"
+	}
+	return workshop.Observed{
+		Says: fmt.Sprintf("from node %s, `%s` %s: %s", node, service, says, why),
+		Holds: func(ctx context.Context, env *workshop.Env, _ *workshop.State) error {
+			c, err := env.ProbeGetFrom(ctx, node, "http://"+service+"."+env.Namespace+".svc:8080/whoami")
+			if err != nil {
+				return err
+			}
+			if c.ErrorKind != kind {
+				return fmt.Errorf("from %s, %s: %q, want %q", node, service, c.ErrorKind, kind)
+			}
+			return nil
+		},
+	}
+}
+
+// siblingsLookupFails expects every backend's lookup of its siblings to
+// fail with kind, so that no backend lists a sibling.
+func siblingsLookupFails(kind report.ErrorKind) holds {
+	return func(ctx context.Context, env *workshop.Env, s *workshop.State) error {
+		if n := len(siblingsByPod(s)); n > 0 {
+			return fmt.Errorf("%d backends still list siblings", n)
+		}
+		// The lookup rows are backend-<pod>-backend-headless, one per backend.
+		return workshop.Path{ID: "backend-backend-", Prefix: true, Is: workshop.FailsWith(kind)}.Check(ctx, env, s)
+	}
+}
+
+// noneFailed expects a load that lost no request.
+func noneFailed(seen []string) error {
+	for _, line := range seen {
+		if n, ok := strings.CutPrefix(line, "failed "); ok {
+			if v, err := strconv.Atoi(n); err != nil || v != 0 {
+				return fmt.Errorf("%s requests failed", n)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no count of failed requests")
+}
+
+// sawThen expects first, and then later second, among what was seen.
+func sawThen(seen []string, first, second string) error {
+	i := slices.IndexFunc(seen, func(s string) bool { return strings.Contains(s, first) })
+	if i < 0 {
+		return fmt.Errorf("never saw %s", first)
+	}
+	if !slices.ContainsFunc(seen[i:], func(s string) bool { return strings.Contains(s, second) }) {
+		return fmt.Errorf("saw %s but not %s after it", first, second)
+	}
+	return nil
+}
+
+func kubeletStopped() workshop.Exercise {
+	start := workshop.Daemon{Node: nodeB, Name: "kubelet", Start: true}
+	rebalance := []workshop.Action{workshop.Restart{Workload: workshop.Frontend}, workshop.RolledOut{Workload: workshop.Frontend}}
+	return workshop.Exercise{
+		Slug:  "drill-kubelet",
+		Title: "Drill: a node's kubelet stops",
+		Goal:  "see what Kubernetes does about a node that stops reporting, and what a StatefulSet will not do.",
+		Only:  "local",
+		Predict: []string{
+			"The kubelet stops on node B; its containers keep running. How long until node B is `NotReady`? Do its pods still get traffic?",
+			"Its pods are then evicted. Which controller replaces them at once, and which waits? Why?",
+			"When the kubelet is back, do the frontend pods move back to node B?",
+		},
+		Steps: []workshop.Step{
+			{
+				Name:   "stop node B's kubelet",
+				Do:     []workshop.Action{workshop.Daemon{Node: nodeB, Name: "kubelet"}},
+				Within: 2 * time.Minute,
+				Expect: []workshop.Expectation{
+					workshop.Observed{Says: "node B is `NotReady`: its kubelet stopped renewing its lease", Holds: nodeReady(nodeB, false)},
+					workshop.Observed{Says: "node B's pods are not ready, so no Service sends them anything, though they still run", Holds: noneReadyOn(nodeB)},
+					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.Works, Why: "`/my-be/` answers from the pods on node A"},
+				},
+			},
+			{
+				Name:   "wait for the eviction",
+				Do:     []workshop.Action{workshop.Look{Cmd: "kubectl -n podpaths get pods -o wide --watch"}},
+				Within: 2 * time.Minute,
+				Expect: []workshop.Expectation{
+					workshop.Observed{Says: "node B's pods were evicted and stay `Terminating`, as no kubelet confirms that they stopped; " +
+						"the frontend's ReplicaSet replaced them on node A at once, the backend StatefulSet did not: the backends ready are those on node A",
+						Holds: evictedFrom(nodeB)},
+					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.Works},
+				},
+			},
+			{
+				Name:   "start it again",
+				Do:     []workshop.Action{start, workshop.RolledOut{Workload: workshop.Backend}, workshop.RolledOut{Workload: workshop.Frontend}},
+				Within: 4 * time.Minute,
+				Expect: []workshop.Expectation{
+					workshop.Observed{Says: "node B is `Ready`", Holds: nodeReady(nodeB, true)},
+					workshop.Rows{Prefix: report.HeadlessID(""), N: 3, Why: "the StatefulSet recreated its pods once the old ones were gone"},
+					workshop.Observed{Says: "both frontend pods stay on node A: nothing moves a running pod back (a rollout restart would spread them again)",
+						Holds: noFrontendOn(nodeB)},
+					workshop.CheckPasses(true),
+				},
+			},
+		},
+		Undo: append([]workshop.Action{start}, rebalance...),
+		Explain: `The kubelet renews its node's Lease every 10 s. When the node lifecycle controller has heard nothing
+for 50 s (` + "`--node-monitor-grace-period`" + `), it marks the node ` + "`NotReady`" + ` (status Unknown), marks its pods not
+ready, which takes them out of every Service, and taints the node ` + "`node.kubernetes.io/unreachable`" + `. Each pod tolerates
+that taint for a while (300 s by default; the local lab sets 30 s in ` + "`deploy/overlays/local/node-loss.yaml`" + `) and is
+then evicted: deleted, though nothing on the node can confirm it. A Deployment's ReplicaSet does not care and starts
+replacements. A StatefulSet does: it promises at most one ` + "`backend-1`" + `, and the old one may still run on the lost
+node, so it waits until the pod is really gone, which needs the kubelet back (or someone who knows the node is dead:
+` + "`kubectl delete pod --force`" + ` or the ` + "`node.kubernetes.io/out-of-service`" + ` taint). The scheduler places new pods
+only: when node B is back, the frontends stay where they are until something replaces them.
+See https://kubernetes.io/docs/concepts/architecture/nodes/#node-status and
+https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/.`,
+	}
+}
+
+// labPods lists the backend and frontend pods; probe pods keep the default
+// tolerations and are none of a drill's business.
+func labPods(ctx context.Context, env *workshop.Env) ([]corev1.Pod, error) {
+	pods, err := env.Clients.Kube.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/name in (backend,frontend)"})
+	if err != nil {
+		return nil, err
+	}
+	return pods.Items, nil
+}
+
+// noneReadyOn expects every lab pod on node to be not ready.
+func noneReadyOn(node string) holds {
+	return func(ctx context.Context, env *workshop.Env, _ *workshop.State) error {
+		pods, err := labPods(ctx, env)
+		if err != nil {
+			return err
+		}
+		for _, p := range pods {
+			if p.Spec.NodeName == node && kube.PodReady(&p) {
+				return fmt.Errorf("%s on node %s is still ready", p.Name, node)
+			}
+		}
+		return nil
+	}
+}
+
+// noFrontendOn expects no frontend pod on node.
+func noFrontendOn(node string) holds {
+	return func(ctx context.Context, env *workshop.Env, _ *workshop.State) error {
+		pods, err := frontendPods(ctx, env)
+		if err != nil {
+			return err
+		}
+		for _, p := range pods {
+			if p.Spec.NodeName == node {
+				return fmt.Errorf("%s runs on node %s", p.Name, node)
+			}
+		}
+		return nil
+	}
+}
+
+// nodeReady expects node's Ready condition to be ready.
+func nodeReady(node string, ready bool) holds {
+	return func(ctx context.Context, env *workshop.Env, _ *workshop.State) error {
+		n, err := env.Clients.Kube.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got, status := kube.NodeReady(n); got != ready {
+			return fmt.Errorf("node %s is %s", node, status)
+		}
+		return nil
+	}
+}
+
+// evictedFrom expects every lab pod on node to be evicted (deleted, but
+// still there: no kubelet confirmed it), two ready frontends elsewhere, and
+// the backends elsewhere ready: the StatefulSet cannot start another
+// backend-N while the old one's object remains.
+func evictedFrom(node string) holds {
+	return func(ctx context.Context, env *workshop.Env, _ *workshop.State) error {
+		pods, err := labPods(ctx, env)
+		if err != nil {
+			return err
+		}
+		var lostBackends, backendsElsewhere, readyBackends, readyFrontends int
+		for _, p := range pods {
+			app := p.Labels["app.kubernetes.io/name"]
+			ready := kube.PodReady(&p)
+			switch {
+			case p.Spec.NodeName == node && p.DeletionTimestamp == nil:
+				return fmt.Errorf("%s on node %s is not evicted", p.Name, node)
+			case p.Spec.NodeName == node && app == "backend":
+				lostBackends++
+			case app == "backend":
+				backendsElsewhere++
+				if ready {
+					readyBackends++
+				}
+			case app == "frontend" && ready:
+				readyFrontends++
+			}
+		}
+		switch {
+		case lostBackends == 0:
+			return fmt.Errorf("no backend pod ran on node %s", node)
+		case readyFrontends != 2:
+			return fmt.Errorf("%d frontend pods ready on other nodes, want 2", readyFrontends)
+		case readyBackends != backendsElsewhere:
+			return fmt.Errorf("%d of the %d backends on other nodes are ready", readyBackends, backendsElsewhere)
+		}
+		return nil
+	}
+}
