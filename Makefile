@@ -63,8 +63,8 @@ local-down: ## Stop the offline local cluster and remove everything it added.
 	@hack/lab.sh --provider local down
 
 .PHONY: e2e
-e2e: ## The e2e suite against the current kubeconfig (the local cluster by default); JUNIT=file for XML.
-	@hack/e2e.sh $(if $(JUNIT),--junit $(JUNIT))
+e2e: ## The e2e suite on the local cluster while it is up; CLUSTER=kind|other for another; JUNIT=file for XML.
+	@hack/e2e.sh $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(JUNIT),--junit $(JUNIT))
 
 # make check talks to the local cluster while it is up, else to kind.
 LAB_PROVIDER ?= $(if $(wildcard /var/lib/podpaths/local/cluster.json),local,kind)

@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# Runs the e2e suite (e2e/, build tag e2e) against the cluster that KUBECONFIG names. With KUBECONFIG
-# unset it uses the offline local cluster when that is up (make local-up), else kubectl's default.
+# Runs the e2e suite (e2e/, build tag e2e) against a cluster the lab brought up, declared with --cluster:
+#   local  the offline local cluster (make local-up); the default while it is up. KUBECONFIG must be unset
+#          or the lab's own, so the suite never creates pods on a cluster someone else pointed it at.
+#   kind   the lab's kind cluster (make kind-up), through KUBECONFIG or kubectl's default.
+#   other  any cluster KUBECONFIG names; only when asked for explicitly.
+# The suite checks the declaration (a local cluster's facts, kind's node provider IDs) and fails when the
+# cluster is not what was declared. Skips beyond e2e/skips/<cluster>.txt fail the run (none on local).
 # Prints what `go test -v` prints, then the suite's notes and its summary line in `make check`'s format:
 #   All N paths (M actions) ok, K skipped (reason)
 # where a path is an assertion (a test or subtest without subtests) and an action a top-level test.
 #
-#   hack/e2e.sh [--junit FILE]      --junit (or -junit) also writes JUnit XML to FILE
+#   hack/e2e.sh [--cluster local|kind|other] [--junit FILE]   --junit (or -junit) also writes JUnit XML
 #
 # The e2e module carries replace directives for ../lab and ../platform, so it builds the same with or
 # without go.work (GOWORK=off keeps it independent of the workspace's other modules).
 set -o errexit -o nounset -o pipefail
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 junit=""
+cluster=${PODPATHS_E2E_CLUSTER:-}
 while [ $# -gt 0 ]; do
   case $1 in
+    --cluster)
+      [ $# -ge 2 ] || { echo "e2e: $1 needs local, kind or other" >&2; exit 2; }
+      cluster=$2
+      shift 2
+      ;;
+    --cluster=*)
+      cluster=${1#*=}
+      shift
+      ;;
     --junit | -junit)
       [ $# -ge 2 ] || { echo "e2e: $1 needs a file" >&2; exit 2; }
       junit=$2
@@ -45,10 +60,29 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
 local_kubeconfig=/var/lib/podpaths/local/admin.kubeconfig
-if [ -z "${KUBECONFIG:-}" ] && [ -f "$local_kubeconfig" ]; then
-  export KUBECONFIG=$local_kubeconfig
+if [ -z "$cluster" ] && [ -f "$local_kubeconfig" ]; then
+  cluster=local
 fi
-echo "e2e: kubeconfig ${KUBECONFIG:-unset, so the kubectl default}"
+case $cluster in
+  local)
+    if [ -n "${KUBECONFIG:-}" ] && [ "$KUBECONFIG" != "$local_kubeconfig" ]; then
+      echo "e2e: KUBECONFIG=$KUBECONFIG is not the local lab's ($local_kubeconfig); unset it, or pass --cluster other to test that cluster" >&2
+      exit 2
+    fi
+    export KUBECONFIG=$local_kubeconfig
+    ;;
+  kind | other) ;;
+  "")
+    echo "e2e: no local lab is up; bring one up (make local-up, make kind-up) or name the cluster: --cluster kind|other" >&2
+    exit 2
+    ;;
+  *)
+    echo "e2e: unknown --cluster $cluster (want local, kind or other)" >&2
+    exit 2
+    ;;
+esac
+export PODPATHS_E2E_CLUSTER=$cluster
+echo "e2e: $cluster cluster, kubeconfig ${KUBECONFIG:-unset, so the kubectl default}"
 
 export GOWORK=off
 mkdir -p _output/e2e
@@ -56,7 +90,10 @@ mkdir -p _output/e2e
 
 report_args=()
 if [ -n "$junit" ]; then
-  report_args=(--junit "$junit")
+  report_args+=(--junit "$junit")
+fi
+if [ -f "e2e/skips/$cluster.txt" ]; then
+  report_args+=(--skip-budget "$root/e2e/skips/$cluster.txt")
 fi
 cd e2e
 go test -tags e2e -race -count=1 -timeout 30m -json ./... | "$root/_output/e2e/testreport" "${report_args[@]}"

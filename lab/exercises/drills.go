@@ -268,7 +268,7 @@ func kubeletStopped() workshop.Exercise {
 			{
 				Name:   "wait for the eviction",
 				Do:     []workshop.Action{workshop.Look{Cmd: "kubectl -n podpaths get pods -o wide --watch"}},
-				Within: 2 * time.Minute,
+				Within: 3 * time.Minute,
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "node B's pods were evicted and stay `Terminating`, as no kubelet confirms that they stopped; " +
 						"the frontend's ReplicaSet replaced them on node A at once, the backend StatefulSet did not: the backends ready are those on node A",
@@ -298,7 +298,8 @@ then evicted: deleted, though nothing on the node can confirm it. A Deployment's
 replacements. A StatefulSet does: it promises at most one ` + "`backend-1`" + `, and the old one may still run on the lost
 node, so it waits until the pod is really gone, which needs the kubelet back (or someone who knows the node is dead:
 ` + "`kubectl delete pod --force`" + ` or the ` + "`node.kubernetes.io/out-of-service`" + ` taint). The scheduler places new pods
-only: when node B is back, the frontends stay where they are until something replaces them.
+only: when node B is back, the frontends stay where they are until something replaces them. (The local lab keeps
+CoreDNS on node A, so the cluster's DNS survives the drill; a real cluster runs two replicas on different nodes.)
 See https://kubernetes.io/docs/concepts/architecture/nodes/#node-status and
 https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/.`,
 	}

@@ -1,9 +1,11 @@
-// Package localnodes stops and starts the daemons of the local cluster's
-// nodes (kube-proxy, kubelet), which are processes of this machine, for the
-// workshop's drills when they run outside the lab command: the e2e suite.
+// Package localnodes gives the e2e suite what it needs of the local
+// cluster beyond the Kubernetes API: stopping and starting its nodes'
+// daemons (kube-proxy, kubelet), which are processes of this machine, for
+// the workshop's drills, and checking its network guards.
 package localnodes
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/podpaths/podpaths/lab/internal/local"
@@ -14,4 +16,10 @@ import (
 // programs were built from the repository at root.
 func Faults(root, name string, log *slog.Logger) workshop.NodeFaults {
 	return local.New(local.Options{Name: name, Root: root, Logger: log})
+}
+
+// CheckGuards compares the live iptables guards of the local cluster called
+// name with the plan that `up` applied; any difference is an error.
+func CheckGuards(ctx context.Context, name string) error {
+	return local.New(local.Options{Name: name}).CheckGuards(ctx)
 }

@@ -29,9 +29,10 @@ import (
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
-// The suite's settings, all optional. KUBECONFIG is read the way kubectl
-// reads it.
+// The suite's settings. EnvCluster is required; the others are optional.
+// KUBECONFIG is read the way kubectl reads it.
 const (
+	EnvCluster       = "PODPATHS_E2E_CLUSTER"        // local, kind or other: the lab that brought the cluster up
 	EnvNamespace     = "PODPATHS_E2E_NAMESPACE"      // podpaths
 	EnvClusterDomain = "PODPATHS_E2E_CLUSTER_DOMAIN" // cluster.local
 	EnvProbeImage    = "PODPATHS_E2E_PROBE_IMAGE"    // localhost/podpaths/probe:<VERSION>
@@ -57,6 +58,11 @@ const LabNodePort = 30080
 
 // Options say which cluster to test and how to reach it.
 type Options struct {
+	// Cluster is the declared kind of cluster: "local", "kind" or
+	// "other". The suite checks the declaration and never guesses, so a
+	// cluster that is not what it should be fails instead of skipping the
+	// tests that need it.
+	Cluster       string
 	Namespace     string
 	ClusterDomain string
 	ProbeImage    string
@@ -73,6 +79,7 @@ type Options struct {
 // run from the e2e directory of the repository.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	o := Options{
+		Cluster:       getenv(EnvCluster),
 		Namespace:     or(getenv(EnvNamespace), "podpaths"),
 		ClusterDomain: or(getenv(EnvClusterDomain), "cluster.local"),
 		ProbeImage:    getenv(EnvProbeImage),
@@ -82,6 +89,11 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		OutsideIP:     getenv(EnvOutsideIP),
 		DeployDir:     or(getenv(EnvDeployDir), "../deploy"),
 		domainSet:     getenv(EnvClusterDomain) != "",
+	}
+	switch o.Cluster {
+	case "local", "kind", "other":
+	default:
+		return o, fmt.Errorf("%s=%q: want local, kind or other, the lab that brought the cluster up (hack/e2e.sh sets it)", EnvCluster, o.Cluster)
 	}
 	if o.ProbeImage == "" {
 		// The probe image carries the repository's version, like the
@@ -209,41 +221,23 @@ func (e *Env) Manifests() manifest.Client {
 	return manifest.Client{Dynamic: e.Dynamic, Mapper: e.Mapper, FieldManager: FieldManager}
 }
 
-// learnPlace decides what this machine can reach besides the node IPs: the
-// local provider's facts file when it describes this cluster, kind's
-// localhost port mapping, and the explicit settings over both.
+// learnPlace checks the declared kind of cluster and learns what this
+// machine can reach besides the node IPs: the local provider's facts file,
+// kind's localhost port mapping, and the explicit settings over both.
 func (e *Env) learnPlace() error {
-	e.Kind = "other"
-	f, err := facts.Read(e.Opts.FactsFile)
-	switch {
-	case err == nil && e.node(f.NodeName) != nil:
-		// The local provider's kube-proxy serves NodePorts on 127.0.0.1
-		// too (route_localnet), on the control-plane node.
-		e.Kind = "local"
-		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: f.NodeName, OnNode: true}
-		e.OnNode = f.NodeName
-		e.NodeNetns = map[string]string{}
-		for _, n := range f.Nodes {
-			if n.NetNS != "" {
-				e.NodeNetns[n.Name] = n.NetNS
-			}
-			if n.HostIP != "" {
-				e.LinkIPs = append(e.LinkIPs, n.HostIP)
-			}
-		}
-		if f.Outside.NetNS != "" {
-			e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP}
-		}
-		if f.Domain != "" && !e.Opts.domainSet {
-			e.Opts.ClusterDomain = f.Domain
-		}
-	case err != nil && !errors.Is(err, os.ErrNotExist):
+	e.Kind = e.Opts.Cluster
+	var err error
+	switch e.Kind {
+	case "local":
+		err = e.learnLocal()
+	case "kind":
+		err = e.learnKind()
+	case "other":
+	default:
+		err = fmt.Errorf("unknown cluster kind %q", e.Kind)
+	}
+	if err != nil {
 		return err
-	case e.isKind():
-		// deploy/kind/cluster.yaml maps the control plane's NodePort to
-		// 127.0.0.1 on this machine.
-		e.Kind = "kind"
-		e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: e.controlPlane()}
 	}
 	if e.Opts.Localhost != "" {
 		e.Localhost = matrix.Localhost{Address: e.Opts.Localhost}
@@ -251,6 +245,48 @@ func (e *Env) learnPlace() error {
 	if e.Opts.OutsideNetns != "" {
 		e.Outside = &Outside{Netns: e.Opts.OutsideNetns, IP: e.Opts.OutsideIP}
 	}
+	return nil
+}
+
+// learnLocal reads the local provider's facts file, which must describe
+// this cluster.
+func (e *Env) learnLocal() error {
+	f, err := facts.Read(e.Opts.FactsFile)
+	if err != nil {
+		return fmt.Errorf("declared a local cluster, but: %w", err)
+	}
+	if e.node(f.NodeName) == nil {
+		return fmt.Errorf("declared a local cluster, but %s describes node %s, which this cluster does not have", e.Opts.FactsFile, f.NodeName)
+	}
+	// The local provider's kube-proxy serves NodePorts on 127.0.0.1 too
+	// (route_localnet), on the control-plane node.
+	e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: f.NodeName, OnNode: true}
+	e.OnNode = f.NodeName
+	e.NodeNetns = map[string]string{}
+	for _, n := range f.Nodes {
+		if n.NetNS != "" {
+			e.NodeNetns[n.Name] = n.NetNS
+		}
+		if n.HostIP != "" {
+			e.LinkIPs = append(e.LinkIPs, n.HostIP)
+		}
+	}
+	if f.Outside.NetNS != "" {
+		e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP}
+	}
+	if f.Domain != "" && !e.Opts.domainSet {
+		e.Opts.ClusterDomain = f.Domain
+	}
+	return nil
+}
+
+// learnKind checks that the nodes are kind's, whose control plane's
+// NodePort deploy/kind/cluster.yaml maps to 127.0.0.1 on this machine.
+func (e *Env) learnKind() error {
+	if !e.isKind() {
+		return errors.New("declared a kind cluster, but its nodes' provider IDs are not kind://")
+	}
+	e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: e.controlPlane()}
 	return nil
 }
 

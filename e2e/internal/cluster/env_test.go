@@ -21,11 +21,19 @@ func TestOptionsFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{EnvVersionFile: version}
+	if _, err := OptionsFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Errorf("no %s: no error", EnvCluster)
+	}
+	env[EnvCluster] = "minikube"
+	if _, err := OptionsFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Errorf("%s=minikube: no error", EnvCluster)
+	}
+	env[EnvCluster] = "local"
 	o, err := OptionsFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Namespace != "podpaths" || o.ClusterDomain != "cluster.local" || o.ProbeImage != "localhost/podpaths/probe:0.1.0" ||
+	if o.Cluster != "local" || o.Namespace != "podpaths" || o.ClusterDomain != "cluster.local" || o.ProbeImage != "localhost/podpaths/probe:0.1.0" ||
 		o.FactsFile != DefaultFacts || o.DeployDir != "../deploy" || o.domainSet {
 		t.Errorf("defaults = %+v", o)
 	}
@@ -54,6 +62,16 @@ func node(name, ip, cidr, providerID string, labels map[string]string, taints ..
 // envFor builds an Env over fake nodes, the way New does after connecting.
 func envFor(t *testing.T, o Options, nodes ...*corev1.Node) *Env {
 	t.Helper()
+	e, err := placeFor(t, o, nodes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// placeFor is envFor that returns learnPlace's error.
+func placeFor(t *testing.T, o Options, nodes ...*corev1.Node) (*Env, error) {
+	t.Helper()
 	objs := make([]runtime.Object, 0, len(nodes))
 	for _, n := range nodes {
 		objs = append(objs, n)
@@ -62,10 +80,7 @@ func envFor(t *testing.T, o Options, nodes ...*corev1.Node) *Env {
 	if err := e.readNodes(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.learnPlace(); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return e, e.learnPlace()
 }
 
 func TestLearnPlaceLocalCluster(t *testing.T) {
@@ -77,7 +92,7 @@ func TestLearnPlaceLocalCluster(t *testing.T) {
 	if err := os.WriteFile(facts, []byte(raw), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := envFor(t, Options{FactsFile: facts, ClusterDomain: "cluster.local"}, node("podpaths-local", "10.88.0.2", "10.244.0.0/24", "", nil))
+	e := envFor(t, Options{Cluster: "local", FactsFile: facts, ClusterDomain: "cluster.local"}, node("podpaths-local", "10.88.0.2", "10.244.0.0/24", "", nil))
 	if e.Kind != "local" || e.Localhost.Address != "127.0.0.1:30080" || e.Localhost.Node != "podpaths-local" {
 		t.Errorf("kind %q, localhost %+v; want local, 127.0.0.1:30080 on podpaths-local", e.Kind, e.Localhost)
 	}
@@ -102,7 +117,7 @@ func TestLearnPlaceTwoNodeLocalCluster(t *testing.T) {
 	if err := os.WriteFile(facts, []byte(raw), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := envFor(t, Options{FactsFile: facts}, node("podpaths-a", "10.88.0.2", "10.244.0.0/24", "", nil),
+	e := envFor(t, Options{Cluster: "local", FactsFile: facts}, node("podpaths-a", "10.88.0.2", "10.244.0.0/24", "", nil),
 		node("podpaths-b", "172.30.0.2", "10.244.1.0/24", "", nil))
 	if e.OnNode != "podpaths-a" || !e.Localhost.OnNode {
 		t.Errorf("this machine is node A: OnNode %q, localhost %+v", e.OnNode, e.Localhost)
@@ -120,15 +135,28 @@ func TestLearnPlaceTwoNodeLocalCluster(t *testing.T) {
 	}
 }
 
-func TestLearnPlaceFactsOfAnotherCluster(t *testing.T) {
+// TestLearnPlaceRefusesAWrongDeclaration: a cluster that is not what the
+// script that brought it up declared fails, instead of skipping the tests
+// that need what it lacks.
+func TestLearnPlaceRefusesAWrongDeclaration(t *testing.T) {
 	t.Parallel()
 	facts := filepath.Join(t.TempDir(), "cluster.json")
 	if err := os.WriteFile(facts, []byte(`{"nodeName":"podpaths-local"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := envFor(t, Options{FactsFile: facts}, node("gke-1", "10.0.0.5", "", "gce://p/z/gke-1", nil))
+	gke := node("gke-1", "10.0.0.5", "", "gce://p/z/gke-1", nil)
+	for _, tc := range []struct{ name, cluster, facts string }{
+		{"local, with the facts of another cluster", "local", facts},
+		{"local, with no facts file", "local", filepath.Join(t.TempDir(), "none.json")},
+		{"kind, with nodes that are not kind's", "kind", facts},
+	} {
+		if _, err := placeFor(t, Options{Cluster: tc.cluster, FactsFile: tc.facts}, gke); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	e := envFor(t, Options{Cluster: "other", FactsFile: facts}, gke)
 	if e.Kind != "other" || e.Localhost.Address != "" || e.Outside != nil {
-		t.Errorf("kind %q, localhost %+v, outside %+v; want other, none, none", e.Kind, e.Localhost, e.Outside)
+		t.Errorf("declared other: kind %q, localhost %+v, outside %+v; want other, none, none", e.Kind, e.Localhost, e.Outside)
 	}
 }
 
@@ -138,7 +166,7 @@ func TestLearnPlaceKind(t *testing.T) {
 		map[string]string{"node-role.kubernetes.io/control-plane": ""},
 		corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule})
 	w := node("podpaths-worker", "172.18.0.3", "10.244.1.0/24", "kind://docker/podpaths/podpaths-worker", nil)
-	e := envFor(t, Options{FactsFile: filepath.Join(t.TempDir(), "none.json")}, cp, w)
+	e := envFor(t, Options{Cluster: "kind", FactsFile: filepath.Join(t.TempDir(), "none.json")}, cp, w)
 	if e.Kind != "kind" || e.Localhost.Address != "127.0.0.1:30080" || e.Localhost.Node != "podpaths-control-plane" {
 		t.Errorf("kind %q, localhost %+v; want kind, 127.0.0.1:30080 on the control plane", e.Kind, e.Localhost)
 	}
@@ -149,7 +177,7 @@ func TestLearnPlaceKind(t *testing.T) {
 
 func TestLearnPlaceOverrides(t *testing.T) {
 	t.Parallel()
-	o := Options{FactsFile: filepath.Join(t.TempDir(), "none.json"), Localhost: "127.0.0.1:8080", OutsideNetns: "/run/netns/o", OutsideIP: "192.0.2.9"}
+	o := Options{Cluster: "other", FactsFile: filepath.Join(t.TempDir(), "none.json"), Localhost: "127.0.0.1:8080", OutsideNetns: "/run/netns/o", OutsideIP: "192.0.2.9"}
 	e := envFor(t, o, node("n", "10.0.0.5", "", "", nil))
 	if e.Localhost.Address != "127.0.0.1:8080" || e.Outside == nil || e.Outside.IP != "192.0.2.9" {
 		t.Errorf("localhost %+v, outside %+v; want the settings", e.Localhost, e.Outside)

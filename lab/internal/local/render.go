@@ -145,12 +145,15 @@ func renderShared(l cluster.Layout) ([]nodeFile, error) {
 type coreDNSView struct {
 	Domain, Image, ClusterIP string
 	Port                     int
+	// Node is the node CoreDNS runs on: node A.
+	Node string
 }
 
 // renderCoreDNS renders the CoreDNS manifests for the image of version.
 func renderCoreDNS(c cluster.Cluster, version string) ([]byte, error) {
 	return render("coredns.yaml.tmpl", coreDNSView{
 		Domain: c.Domain, Image: coreDNSImage(version), ClusterIP: c.DNSIP.String(), Port: coreDNSPort,
+		Node: c.ControlPlane().Name,
 	})
 }
 

@@ -244,6 +244,10 @@ func TestCoreDNSNeverForwards(t *testing.T) {
 			if ctr["image"] != "localhost/podpaths/coredns:v1.14.7" || ctr["imagePullPolicy"] != "Never" {
 				t.Errorf("CoreDNS container image %v, pull policy %v", ctr["image"], ctr["imagePullPolicy"])
 			}
+			// The drills stop node B's kubelet; DNS must stay.
+			if got := lookup(t, o.Object, "spec", "template", "spec", "nodeSelector", "kubernetes.io/hostname"); got != "podpaths-a" {
+				t.Errorf("CoreDNS runs on %v, want node A (podpaths-a)", got)
+			}
 		}
 	}
 	for _, k := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service"} {

@@ -58,6 +58,10 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err := os.MkdirAll(p.opts.StateDir, 0o755); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
+	// What the guards and kube-proxy change, as the machine had it.
+	if err := guards.RecordSysctls(p.host, p.layout.SysctlsFile()); err != nil {
+		return err
+	}
 	plan := guards.NewPlan(c)
 	if err := guards.Apply(ctx, p.host, plan); err != nil {
 		return err
@@ -92,9 +96,6 @@ func (p *Provider) Create(ctx context.Context) error {
 		return err
 	}
 	if err := ensureNodeObjects(ctx, k.Kube, c); err != nil {
-		return err
-	}
-	if err := guards.RecordSysctls(p.host, p.layout.SysctlsFile()); err != nil {
 		return err
 	}
 	var names []string
@@ -161,7 +162,7 @@ func (p *Provider) startControlPlane(ctx context.Context, c cluster.Cluster, b b
 	if err := daemons.Ensure(ctx, p.log, etcd); err != nil {
 		return err
 	}
-	if err := waitHealthy(ctx, &etcd, 200*time.Millisecond, daemons.EtcdClientURL+"/health"); err != nil {
+	if err := waitHealthy(ctx, &etcd, 200*time.Millisecond, daemons.EtcdHealthURL); err != nil {
 		return err
 	}
 	if err := daemons.Ensure(ctx, p.log, api); err != nil {

@@ -92,9 +92,11 @@ func (d Daemon) String() string {
 // Well-known local ports of the control plane, and the health endpoints
 // `up` waits on.
 const (
-	// EtcdClientURL is where the API server reaches etcd; etcd's health is
-	// at /health below it.
-	EtcdClientURL = "http://127.0.0.1:2379"
+	// EtcdClientURL is where the API server reaches etcd, with a client
+	// certificate; EtcdHealthURL is on etcd's metrics listener, which
+	// needs none.
+	EtcdClientURL = "https://127.0.0.1:2379"
+	EtcdHealthURL = etcdMetricURL + "/health"
 	etcdPeerURL   = "http://127.0.0.1:2380"
 	etcdMetricURL = "http://127.0.0.1:2381"
 	// ControllerManagerHealthURL and SchedulerHealthURL are served with
@@ -131,12 +133,15 @@ func ControlPlane(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
 		"--listen-client-urls="+EtcdClientURL, "--advertise-client-urls="+EtcdClientURL,
 		"--listen-peer-urls="+etcdPeerURL, "--initial-advertise-peer-urls="+etcdPeerURL,
 		"--initial-cluster="+cp.Name+"="+etcdPeerURL, "--listen-metrics-urls="+etcdMetricURL,
+		"--cert-file="+pki("etcd-server.crt"), "--key-file="+pki("etcd-server.key"),
+		"--client-cert-auth=true", "--trusted-ca-file="+pki("ca.crt"),
 		// The data is thrown away at `down`; not waiting for the disk on
 		// every write makes the API server much faster on a small VM.
 		"--unsafe-no-fsync=true",
 	)
 	api := controlDaemon(l, "kube-apiserver", b.Bin("kube-apiserver"),
-		"--etcd-servers="+EtcdClientURL,
+		"--etcd-servers="+EtcdClientURL, "--etcd-cafile="+pki("ca.crt"),
+		"--etcd-certfile="+pki("apiserver-etcd-client.crt"), "--etcd-keyfile="+pki("apiserver-etcd-client.key"),
 		"--bind-address="+cp.IP.String(), "--advertise-address="+cp.IP.String(),
 		"--secure-port="+strconv.Itoa(c.APIServerPort),
 		"--tls-cert-file="+pki("apiserver.crt"), "--tls-private-key-file="+pki("apiserver.key"),

@@ -227,3 +227,38 @@ func Remove(ctx context.Context, h host.Host, p Plan) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Check compares the live rules with the plan: each of the lab's chains
+// holds exactly the planned rules (iptables -C finds each one, and the
+// chain has no others), and each jump stands once, at its end of its
+// built-in chain. It reports every difference, joined.
+func Check(ctx context.Context, h host.Runner, p Plan) error {
+	var errs []error
+	for _, c := range p.chains {
+		listing, err := listChain(ctx, h, c.name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// `iptables -S CHAIN` prints -N CHAIN, then one -A line per rule.
+		if n := len(listing) - 1; n != len(c.rules) {
+			errs = append(errs, fmt.Errorf("chain %s has %d rules, the plan %d", c.name, n, len(c.rules)))
+		}
+		for _, r := range c.rules {
+			if _, err := h.Run(ctx, nil, "iptables", host.IptablesWait(append([]string{"-C", c.name}, r...)...)...); err != nil {
+				errs = append(errs, fmt.Errorf("chain %s lacks %s", c.name, quoteRule(r)))
+			}
+		}
+	}
+	for _, j := range p.jumps {
+		listing, err := listChain(ctx, h, j.from)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if cmds := jumpCommands(listing, j); cmds != nil {
+			errs = append(errs, fmt.Errorf("the jump %s -> %s is not where it belongs (first: %t)", j.from, j.to, j.first))
+		}
+	}
+	return errors.Join(errs...)
+}

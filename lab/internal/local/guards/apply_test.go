@@ -1,7 +1,9 @@
 package guards
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -123,22 +125,88 @@ func TestSysctlsAreRestored(t *testing.T) {
 	t.Parallel()
 	h := hosttest.New()
 	file := t.TempDir() + "/sysctls.json"
-	key := "net/ipv4/conf/all/route_localnet"
-	h.Sysctls[key] = "0"
+	// The machine's own values; bridge-nf-call-iptables does not exist
+	// before br_netfilter is loaded.
+	h.Sysctls["net/ipv4/conf/all/route_localnet"] = "0"
+	h.Sysctls["net/ipv4/ip_forward"] = "0"
 	if err := RecordSysctls(h, file); err != nil {
 		t.Fatal(err)
 	}
-	h.Sysctls[key] = "1" // kube-proxy
+	if err := Apply(t.Context(), h, NewPlan(clustertest.New(t))); err != nil {
+		t.Fatal(err)
+	}
+	h.Sysctls["net/ipv4/conf/all/route_localnet"] = "1" // kube-proxy
 	if err := RecordSysctls(h, file); err != nil {
 		t.Fatal(err)
 	}
 	if err := RestoreSysctls(h, file); err != nil {
 		t.Fatal(err)
 	}
-	if h.Sysctls[key] != "0" {
-		t.Errorf("route_localnet after restore: %s, want the machine's own 0 (a second up must not record kube-proxy's 1)", h.Sysctls[key])
+	want := map[string]string{
+		"net/ipv4/conf/all/route_localnet":   "0",
+		"net/ipv4/ip_forward":                "0",
+		"net/bridge/bridge-nf-call-iptables": "1", // not the machine's: it had none
+	}
+	for k, v := range want {
+		if h.Sysctls[k] != v {
+			t.Errorf("%s after restore: %s, want %s (a second up must not record the cluster's values)", k, h.Sysctls[k], v)
+		}
 	}
 	if err := RestoreSysctls(h, t.TempDir()+"/none.json"); err != nil {
 		t.Errorf("nothing recorded: %v", err)
 	}
+}
+
+// TestCheckFindsEveryDifference runs Check against a fake iptables that
+// answers `-S` from a listing and `-C` from a set of rules.
+func TestCheckFindsEveryDifference(t *testing.T) {
+	t.Parallel()
+	p := Plan{
+		chains: []chain{{name: "PODPATHS-T", rules: [][]string{{"-i", "lo", "-j", "RETURN"}, {"-p", "tcp", "-j", "DROP"}}}},
+		jumps:  []jump{{from: "INPUT", to: "PODPATHS-T", first: true}},
+	}
+	good := fakeIptables{
+		"-S PODPATHS-T":                 "-N PODPATHS-T\n-A PODPATHS-T -i lo -j RETURN\n-A PODPATHS-T -p tcp -j DROP",
+		"-S INPUT":                      "-P INPUT ACCEPT\n-A INPUT -j PODPATHS-T\n-A INPUT -j KUBE-FIREWALL",
+		"-C PODPATHS-T -i lo -j RETURN": "", "-C PODPATHS-T -p tcp -j DROP": "",
+	}
+	if err := Check(t.Context(), good, p); err != nil {
+		t.Errorf("Check of the planned rules: %v", err)
+	}
+	for name, change := range map[string]func(fakeIptables){
+		"a rule missing": func(f fakeIptables) { delete(f, "-C PODPATHS-T -p tcp -j DROP") },
+		"a rule added": func(f fakeIptables) {
+			f["-S PODPATHS-T"] += "\n-A PODPATHS-T -j ACCEPT"
+		},
+		"the jump below another": func(f fakeIptables) {
+			f["-S INPUT"] = "-P INPUT ACCEPT\n-A INPUT -j KUBE-FIREWALL\n-A INPUT -j PODPATHS-T"
+		},
+		"the chain gone": func(f fakeIptables) { delete(f, "-S PODPATHS-T") },
+	} {
+		f := maps.Clone(good)
+		change(f)
+		if err := Check(t.Context(), f, p); err == nil {
+			t.Errorf("%s: Check found nothing", name)
+		}
+	}
+}
+
+// fakeIptables answers iptables commands (without the -w flags) from a map;
+// a command not in it fails.
+type fakeIptables map[string]string
+
+func (f fakeIptables) Run(_ context.Context, _ []byte, name string, args ...string) (string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-w" {
+			i++ // and its value
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	out, ok := f[strings.Join(rest, " ")]
+	if !ok || name != "iptables" {
+		return "", fmt.Errorf("%s %s: exit status 1", name, strings.Join(rest, " "))
+	}
+	return out, nil
 }

@@ -15,6 +15,12 @@
 //     from a cluster range that would go out of an interface that is not the
 //     cluster's own (eth0, docker0, anything added later). Pods may talk to
 //     pods and to the outside client, nothing else is forwarded for them.
+//   - A chain first in INPUT drops a packet for a port of the cluster's
+//     processes (API server, kubelet, NodePorts, MetalLB's metrics) that
+//     arrives on an interface that is not the cluster's own: node A uses
+//     this machine's own address, which a LAN neighbour can reach. A
+//     NodePort call that kube-proxy rewrote to a pod is forwarded instead,
+//     and the FORWARD chain drops whatever comes from such an interface.
 //   - Pods get no default route (see podRoutes in package local), CoreDNS
 //     has no forward plugin, and containerd cannot pull (see local's
 //     templates/containerd.toml.tmpl).
@@ -25,8 +31,10 @@
 package guards
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/podpaths/podpaths/lab/internal/local/cluster"
 	"github.com/podpaths/podpaths/lab/internal/local/host"
@@ -38,7 +46,41 @@ const (
 	forwardChain     = "PODPATHS-FORWARD"
 	acceptChain      = "PODPATHS-ACCEPT"
 	unallocatedChain = "PODPATHS-UNALLOCATED"
+	inputChain       = "PODPATHS-INPUT"
 )
+
+// labPorts are the TCP ports the cluster's processes listen on, for
+// iptables' multiport match: etcd (client, peer, metrics), the API server,
+// MetalLB's controller metrics, the kubelet's and kube-proxy's ports
+// (10248-10259, the controller manager's and scheduler's included), and the
+// NodePort range, which is also open for UDP. Several listen on loopback
+// only; the guard holds for all, whatever a flag says.
+func labPorts(c cluster.Cluster) string {
+	return fmt.Sprintf("2379:2381,%d,7472,10248:10259,%s", c.APIServerPort, nodePortRange(c))
+}
+
+// nodePortRange is the NodePort range as iptables writes it: 30000:32767.
+func nodePortRange(c cluster.Cluster) string {
+	return strings.ReplaceAll(c.NodePortRange, "-", ":")
+}
+
+// inputRules drop what reaches a port of the cluster from anywhere but
+// the interfaces in ours.
+func inputRules(c cluster.Cluster, ours []string) chain {
+	// Replies to this machine's own connections pass whatever their port:
+	// a local port range may reach down into the cluster's ports.
+	ch := chain{name: inputChain, rules: [][]string{slices.Concat([]string{"-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED"},
+		ruleComment("replies to this machine's connections"), []string{"-j", "RETURN"})}}
+	for _, l := range ours {
+		ch.rules = append(ch.rules, slices.Concat([]string{"-i", l}, ruleComment("the cluster's own link"), []string{"-j", "RETURN"}))
+	}
+	ch.rules = append(ch.rules,
+		slices.Concat([]string{"-p", "tcp", "-m", "multiport", "--dports", labPorts(c)},
+			ruleComment("no cluster port for the network"), []string{"-j", "DROP"}),
+		slices.Concat([]string{"-p", "udp", "--dport", nodePortRange(c)},
+			ruleComment("no cluster port for the network"), []string{"-j", "DROP"}))
+	return ch
+}
 
 // ruleComment labels a rule in `iptables -S`, so a reader of the host's
 // rules can tell the lab's from Docker's and kube-proxy's.
@@ -165,11 +207,19 @@ func NewPlan(c cluster.Cluster) Plan {
 		fwd.rules = append(fwd.rules, slices.Concat([]string{"-i", in, "-o", c.SinkBridge}, ruleComment("to kube-proxy's reject"), []string{"-j", "RETURN"}))
 		fwd.rules = append(fwd.rules, slices.Concat([]string{"-i", in}, ruleComment("pods reach only the cluster"), []string{"-j", "DROP"}))
 	}
+	// A packet from any other interface (eth0, docker0, ...) must not reach
+	// a pod or the outside client either: kube-proxy rewrites a NodePort
+	// call to a pod's address before INPUT, so PODPATHS-INPUT never sees
+	// it, and Docker's DROP policy for FORWARD is not there on every machine.
+	for _, out := range append(slices.Clone(podLinks), c.Outside.HostLink) {
+		fwd.rules = append(fwd.rules, slices.Concat([]string{"-o", out}, ruleComment("nothing from other interfaces"), []string{"-j", "DROP"}))
+	}
 	// What reaches the end of FORWARD: first the drop of unrewritten
 	// Service addresses, then the cluster's own traffic is accepted.
 	acc.rules = append([][]string{{"-j", unallocatedChain}}, acc.rules...)
-	p.chains = []chain{guard, fwd, unallocatedRules(c), acc}
+	p.chains = []chain{guard, fwd, unallocatedRules(c), acc, inputRules(c, ours)}
 	p.jumps = []jump{
+		{from: "INPUT", to: inputChain, first: true},
 		{from: "OUTPUT", to: guardChain, first: true},
 		{from: "FORWARD", to: forwardChain, first: true},
 		// Last, so that kube-proxy's filters (KUBE-FORWARD, KUBE-SERVICES,

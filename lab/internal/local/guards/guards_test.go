@@ -75,6 +75,8 @@ func TestPlanForwardsOnlyClusterTraffic(t *testing.T) {
 		"-i podpaths-out -o cni0 -j RETURN",
 		"-i podpaths-out -o podpaths-svc -m comment --comment podpaths: to kube-proxy's reject -j RETURN",
 		"-i podpaths-out -m comment --comment podpaths: pods reach only the cluster -j DROP",
+		"-o cni0 -m comment --comment podpaths: nothing from other interfaces -j DROP",
+		"-o podpaths-out -m comment --comment podpaths: nothing from other interfaces -j DROP",
 	}
 	if !slices.Equal(fwd, want) {
 		t.Errorf("forward chain:\n got %q\nwant %q", fwd, want)
@@ -84,7 +86,7 @@ func TestPlanForwardsOnlyClusterTraffic(t *testing.T) {
 		t.Errorf("accept chain %q: want the unallocated drop first, then cni0<->cni0, cni0->outside and outside->cni0", acc)
 	}
 	jumps := fmt.Sprint(p.jumps)
-	if jumps != "[{OUTPUT PODPATHS-GUARD true} {FORWARD PODPATHS-FORWARD true} {FORWARD PODPATHS-ACCEPT false} {OUTPUT PODPATHS-UNALLOCATED false}]" {
+	if jumps != "[{INPUT PODPATHS-INPUT true} {OUTPUT PODPATHS-GUARD true} {FORWARD PODPATHS-FORWARD true} {FORWARD PODPATHS-ACCEPT false} {OUTPUT PODPATHS-UNALLOCATED false}]" {
 		t.Errorf("jumps: %s", jumps)
 	}
 }
@@ -138,5 +140,26 @@ func TestTwoNodePlanGuardsTheNodeLinks(t *testing.T) {
 	// Routes first, the link route after the namespace exists.
 	if slices.ContainsFunc(p.routes, func(r host.Route) bool { return r.Dev == "podpaths-b" }) {
 		t.Errorf("a route through node B's veth among the routes applied before it exists: %v", p.routes)
+	}
+}
+
+// TestPlanKeepsTheClusterPortsOffTheNetwork: node A's address is this
+// machine's own, so only loopback and the cluster's links may reach the
+// ports its processes open there.
+func TestPlanKeepsTheClusterPortsOffTheNetwork(t *testing.T) {
+	t.Parallel()
+	got := rulesOf(NewPlan(clustertest.TwoNodes(t)), inputChain)
+	want := []string{
+		"-m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment podpaths: replies to this machine's connections -j RETURN",
+		"-i lo -m comment --comment podpaths: the cluster's own link -j RETURN",
+		"-i podpaths-svc -m comment --comment podpaths: the cluster's own link -j RETURN",
+		"-i cni0 -m comment --comment podpaths: the cluster's own link -j RETURN",
+		"-i podpaths-b -m comment --comment podpaths: the cluster's own link -j RETURN",
+		"-i podpaths-out -m comment --comment podpaths: the cluster's own link -j RETURN",
+		"-p tcp -m multiport --dports 2379:2381,6443,7472,10248:10259,30000:32767 -m comment --comment podpaths: no cluster port for the network -j DROP",
+		"-p udp --dport 30000:32767 -m comment --comment podpaths: no cluster port for the network -j DROP",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("input chain:\n got %q\nwant %q", got, want)
 	}
 }

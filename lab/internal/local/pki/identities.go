@@ -39,6 +39,12 @@ func identities(c cluster.Cluster, l cluster.Layout) []identity {
 		{dir: l.PKI(), spec: certSpec{name: "apiserver", cn: "kube-apiserver", usage: x509.ExtKeyUsageServerAuth, dns: apiDNS, ips: apiIPs}},
 		{dir: l.PKI(), spec: certSpec{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client",
 			orgs: []string{"system:masters"}, usage: x509.ExtKeyUsageClientAuth}},
+		// etcd asks every client for a certificate (--client-cert-auth), so
+		// no other process of this machine can write to it: the kubelet
+		// would run any pod it found there.
+		{dir: l.PKI(), spec: certSpec{name: "etcd-server", cn: "etcd", usage: x509.ExtKeyUsageServerAuth,
+			dns: []string{"localhost"}, ips: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}},
+		{dir: l.PKI(), spec: certSpec{name: "apiserver-etcd-client", cn: "kube-apiserver-etcd-client", usage: x509.ExtKeyUsageClientAuth}},
 		client("admin", "podpaths-admin", "system:masters"),
 		client("controller-manager", "system:kube-controller-manager"),
 		client("scheduler", "system:kube-scheduler"),

@@ -51,6 +51,7 @@ func TestPKIVerifies(t *testing.T) {
 	servers := map[string][]string{
 		filepath.Join(l.PKI(), "apiserver.crt"):                          {"10.96.0.1", "192.0.2.2", "127.0.0.1", "kubernetes.default.svc.cluster.local", "kubernetes", "localhost"},
 		filepath.Join(l.Node("podpaths-a").PKI(), "kubelet-serving.crt"): {"192.0.2.2", "podpaths-a"},
+		filepath.Join(l.PKI(), "etcd-server.crt"):                        {"127.0.0.1", "localhost"},
 	}
 	for file, names := range servers {
 		cert := readCert(t, file)
@@ -76,6 +77,7 @@ func TestPKIVerifies(t *testing.T) {
 		"scheduler":                {"system:kube-scheduler", nil},
 		"kube-proxy":               {"system:kube-proxy", nil},
 		"apiserver-kubelet-client": {"kube-apiserver-kubelet-client", []string{"system:masters"}},
+		"apiserver-etcd-client":    {"kube-apiserver-etcd-client", nil},
 	}
 	for name, want := range clients {
 		cert := readCert(t, filepath.Join(l.PKI(), name+".crt"))

@@ -8,6 +8,7 @@ package hosttest
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,7 +126,7 @@ func (h *Host) ReadSysctl(k string) (string, error) {
 	if v, ok := h.Sysctls[k]; ok {
 		return v, nil
 	}
-	return "", fmt.Errorf("no sysctl %s", k)
+	return "", fmt.Errorf("no sysctl %s: %w", k, fs.ErrNotExist)
 }
 
 // LinkExists reports a link added and not deleted.
