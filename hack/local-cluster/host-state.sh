@@ -20,8 +20,10 @@ state_dir=${PODPATHS_STATE_DIR:-/var/lib/podpaths/local}
   ip netns list 2>/dev/null | awk '{print "netns " $1}'
   awk '{print "mount " $2 " " $3}' /proc/self/mounts | grep -E 'podpaths|netns|kubelet|containerd' || true
   find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'podpaths*' -o -name 'kubepods*' \) 2>/dev/null | sed 's/^/cgroup /'
-  pgrep -a -f "$state_dir|kube-apiserver|kube-controller|kube-scheduler|kubelet|kube-proxy|etcd|metallb|containerd-shim" |
-    grep -v -e "$$" -e pgrep | awk '{print "process " $2}' || true
+  # Live processes only: a zombie has exited and waits for its parent (init, once `up` has ended) to reap it.
+  ps -eo stat=,args= | awk '$1 !~ /^Z/ {$1 = ""; print}' |
+    grep -E "$state_dir|kube-apiserver|kube-controller|kube-scheduler|kubelet|kube-proxy|etcd|metallb|containerd-shim" |
+    grep -v -e grep -e host-state | awk '{print "process " $1}' || true
   for key in net/ipv4/ip_forward net/bridge/bridge-nf-call-iptables net/ipv4/conf/all/route_localnet; do
     if [ -r "/proc/sys/$key" ]; then
       echo "sysctl $key=$(cat "/proc/sys/$key")"
