@@ -47,6 +47,13 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	nets, err := host.Networks()
+	if err != nil {
+		return err
+	}
+	if err := checkRanges(c, nets); err != nil {
+		return err
+	}
 	if err := build.EnsurePackages(ctx, p.host, p.log); err != nil {
 		return err
 	}

@@ -262,6 +262,20 @@ func (c Cluster) validateLink(n Node) error {
 	return nil
 }
 
+// Range is one of the cluster's address ranges, with what it is for.
+type Range struct {
+	Name   string
+	Prefix netip.Prefix
+}
+
+// Ranges are every address range the cluster routes on this machine.
+func (c Cluster) Ranges() []Range {
+	return []Range{
+		{"Service range", c.ServiceCIDR}, {"LoadBalancer range", c.LBCIDR}, {"pod range", c.PodCIDR},
+		{"node link range", c.NodeLinkCIDR}, {"outside client's range", c.Outside.IP.Masked()},
+	}
+}
+
 // Namespaced are the nodes that run in a network namespace of their own.
 func (c Cluster) Namespaced() []Node {
 	var ns []Node
