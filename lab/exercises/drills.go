@@ -308,12 +308,7 @@ https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/.
 // labPods lists the backend and frontend pods; probe pods keep the default
 // tolerations and are none of a drill's business.
 func labPods(ctx context.Context, env *workshop.Env) ([]corev1.Pod, error) {
-	pods, err := env.Clients.Kube.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/name in (backend,frontend)"})
-	if err != nil {
-		return nil, err
-	}
-	return pods.Items, nil
+	return podsLabelled(ctx, env, "app.kubernetes.io/name in (backend,frontend)")
 }
 
 // noneReadyOn expects every lab pod on node to be not ready.

@@ -104,7 +104,12 @@ https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass.`,
 
 // frontendPods lists the frontend pods.
 func frontendPods(ctx context.Context, env *workshop.Env) ([]corev1.Pod, error) {
-	pods, err := env.Clients.Kube.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=frontend"})
+	return podsLabelled(ctx, env, "app.kubernetes.io/name=frontend")
+}
+
+// podsLabelled lists the lab's pods that match selector.
+func podsLabelled(ctx context.Context, env *workshop.Env, selector string) ([]corev1.Pod, error) {
+	pods, err := env.Clients.Kube.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, err
 	}

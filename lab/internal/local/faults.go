@@ -34,11 +34,7 @@ func (p *Provider) Start(ctx context.Context, node, daemon string) error {
 
 // nodeDaemon finds a node's daemon by name.
 func (p *Provider) nodeDaemon(node, name string) (daemons.Daemon, error) {
-	f, err := p.facts()
-	if err != nil {
-		return daemons.Daemon{}, fmt.Errorf("the local cluster is not up: %w", err)
-	}
-	c, err := p.clusterOf(len(f.Nodes))
+	c, err := p.running()
 	if err != nil {
 		return daemons.Daemon{}, err
 	}
