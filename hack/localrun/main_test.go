@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -140,14 +141,23 @@ func TestLocalRun(t *testing.T) {
 		if lab.nginx == "" {
 			t.Skip("no nginx on this machine")
 		}
+		p := &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 5 * time.Second, KeepAlive: true})}
 		codes := map[int]int{}
 		for range 30 {
-			code, _, _ := progtest.Get(t, "http://"+lab.nginx+"/api/spread?n=1")
-			codes[code]++
+			res := p.Get(t.Context(), lab.nginx, "/api/spread?n=1", "")
+			codes[res.Status]++
+			if res.Status == http.StatusTooManyRequests && res.RetryAfter != time.Second {
+				t.Errorf("a 429 from nginx asks to wait %v, want Retry-After: 1", res.RetryAfter)
+			}
 		}
 		// The zone lets a burst of 10 through at once, then 2 a second.
 		if codes[http.StatusOK] < 10 || codes[http.StatusTooManyRequests] == 0 || codes[http.StatusOK]+codes[http.StatusTooManyRequests] != 30 {
 			t.Errorf("30 spreads at once through nginx got %v, want at least 10 answered and the rest 429", codes)
+		}
+		// A client that waits as it is told gets its answer.
+		res := probe.RetryBusy(t.Context(), func(ctx context.Context) probe.Result { return p.Get(ctx, lab.nginx, "/api/spread?n=1", "") })
+		if res.Status != http.StatusOK {
+			t.Errorf("a spread retried after Retry-After = %d, want 200", res.Status)
 		}
 		for range 30 {
 			if code, _, _ := progtest.Get(t, "http://"+lab.nginx+"/whoami"); code != http.StatusOK {

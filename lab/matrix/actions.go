@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -201,11 +202,15 @@ func insidePath(e entry, id, to, pathQuery string) report.Path {
 const noEntry = "no entry into the cluster answered, so the pods' own view cannot be asked"
 
 // call runs one inside GET with the inside timeout and fills p; it returns the
-// body when the call worked.
+// body when the call worked. A busy answer (nginx limits reports and spreads
+// per client, and every check comes from one address) is asked again after
+// the wait it names.
 func (c *Checker) call(ctx context.Context, e entry, pathQuery string, p *report.Path) []byte {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.InsideTimeout)
-	defer cancel()
-	res := e.get(ctx, pathQuery)
+	res := probe.RetryBusy(ctx, func(ctx context.Context) probe.Result {
+		ctx, cancel := context.WithTimeout(ctx, c.cfg.InsideTimeout)
+		defer cancel()
+		return e.get(ctx, pathQuery)
+	})
 	res.FillOutcome(p)
 	if !p.OK {
 		return nil

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,6 +106,20 @@ func spreadHandler(counts map[string]int, failed int) http.HandlerFunc {
 			return
 		}
 		jsonHandler(spreadAnswer(counts, failed))(w, r)
+	}
+}
+
+// busyOnce answers the first call 429 Too Many Requests, as nginx's rate
+// limit does, asking for no wait, and every later one with next.
+func busyOnce(next http.HandlerFunc) http.HandlerFunc {
+	var calls atomic.Int32
+	return func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, `{"error":"busy"}`, http.StatusTooManyRequests)
+			return
+		}
+		next(w, r)
 	}
 }
 

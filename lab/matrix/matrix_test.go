@@ -232,6 +232,25 @@ func TestRun(t *testing.T) {
 			ok:     14, failed: 1, skipped: 1,
 		},
 		{
+			name: "a busy spread is asked again after the wait it names",
+			setup: func(f *fixture) {
+				f.front.set(pathSpread, busyOnce(spreadHandler(map[string]int{"backend-0": 7, "backend-1": 13}, 0)))
+			},
+			checks: map[string]want{report.IDSpread: pass},
+			ok:     15, skipped: 1, passed: true,
+		},
+		{
+			name: "a spread that stays busy fails with http",
+			setup: func(f *fixture) {
+				f.front.set(pathSpread, func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Retry-After", "0")
+					http.Error(w, `{"error":"busy"}`, http.StatusTooManyRequests)
+				})
+			},
+			checks: map[string]want{report.IDSpread: {report.OutcomeFail, report.ErrorHTTP}},
+			ok:     14, failed: 1, skipped: 1,
+		},
+		{
 			name: "a spread with failed calls fails",
 			setup: func(f *fixture) {
 				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 9, "backend-1": 9}, 2))

@@ -21,7 +21,7 @@ type Result struct {
 // Works expects the path to answer, as it must.
 var Works = Result{label: "works", match: func(c matrix.Check) error {
 	if !c.OK || c.Outcome() != report.OutcomePass {
-		return fmt.Errorf("got %s", outcome(c))
+		return got(c)
 	}
 	return nil
 }}
@@ -30,7 +30,7 @@ var Works = Result{label: "works", match: func(c matrix.Check) error {
 func FailsWith(kinds ...report.ErrorKind) Result {
 	return Result{label: "fails with " + kindList(kinds), match: func(c matrix.Check) error {
 		if c.OK || !slices.Contains(kinds, c.ErrorKind) {
-			return fmt.Errorf("got %s", outcome(c))
+			return got(c)
 		}
 		return nil
 	}}
@@ -40,7 +40,7 @@ func FailsWith(kinds ...report.ErrorKind) Result {
 func BlockedWith(kinds ...report.ErrorKind) Result {
 	return Result{label: "is blocked, as expected, with " + kindList(kinds), match: func(c matrix.Check) error {
 		if c.OK || c.Expected != report.ExpectFail || !slices.Contains(kinds, c.ErrorKind) {
-			return fmt.Errorf("got %s", outcome(c))
+			return got(c)
 		}
 		return nil
 	}}
@@ -49,10 +49,19 @@ func BlockedWith(kinds ...report.ErrorKind) Result {
 // Skipped expects the method not to be tried here, which counts as skipped.
 var Skipped = Result{label: "is skipped (`unconfigured`)", match: func(c matrix.Check) error {
 	if c.Outcome() != report.OutcomeSkip {
-		return fmt.Errorf("got %s", outcome(c))
+		return got(c)
 	}
 	return nil
 }}
+
+// got says what a check showed instead, with its error, so that a failed
+// observation can be understood from the runner's output alone.
+func got(c matrix.Check) error {
+	if c.Error == "" {
+		return fmt.Errorf("got %s", outcome(c))
+	}
+	return fmt.Errorf("got %s: %s", outcome(c), c.Error)
+}
 
 func kindList(kinds []report.ErrorKind) string {
 	quoted := make([]string, len(kinds))

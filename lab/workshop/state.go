@@ -140,14 +140,15 @@ func Diff(before, after Outcomes, covered func(id string) bool) []Change {
 }
 
 // Get fetches path through the first entry that answers, as a browser
-// would, and returns the answer; it fails when no entry answered.
+// would (waiting when it is told it is busy), and returns the answer; it
+// fails when no entry answered.
 func (env *Env) Get(ctx context.Context, path string) (probe.Result, error) {
 	client := probe.NewClient(probe.ClientOptions{Timeout: 5 * time.Second})
 	defer client.CloseIdleConnections()
 	prober := &probe.Prober{Client: client, Timeout: 5 * time.Second}
 	var errs []error
 	for _, e := range env.Entries {
-		res := prober.GetURL(ctx, e+path, "")
+		res := probe.RetryBusy(ctx, func(ctx context.Context) probe.Result { return prober.GetURL(ctx, e+path, "") })
 		if res.Err == nil {
 			return res, nil
 		}

@@ -7,6 +7,7 @@ package probe
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -94,6 +95,8 @@ type Result struct {
 	// connection under it before answering, as browsers do. The call may
 	// still have worked; a client that does not retry would have lost it.
 	Retried bool
+	// RetryAfter is the wait a busy peer (429) asked for; see RetryBusy.
+	RetryAfter time.Duration
 }
 
 // Get calls http://addr+path and reads the answer. host, when set, is sent as
@@ -135,13 +138,28 @@ func (p *Prober) GetURL(ctx context.Context, url, host string) Result {
 	defer resp.Body.Close() //nolint:errcheck // read-only body
 	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	res.Status, res.Latency = resp.StatusCode, time.Since(start)
+	if resp.StatusCode == http.StatusTooManyRequests {
+		res.RetryAfter = retryAfter(resp.Header)
+	}
 	switch {
 	case err != nil:
 		res.Kind, res.Err = Classify(err), fmt.Errorf("read the answer of GET %s: %w", url, err)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		res.Kind, res.Err = report.ErrorHTTP, fmt.Errorf("GET %s: status %s", url, resp.Status)
+		res.Kind, res.Err = report.ErrorHTTP, statusError(url, resp.Status, res.Body)
 	}
 	return res
+}
+
+// statusError says which status a call got and, when the body is one of our
+// JSON errors, why: "status 502 Bad Gateway" alone hides the cause.
+func statusError(url, status string, body []byte) error {
+	var answer struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &answer) != nil || answer.Error == "" {
+		return fmt.Errorf("GET %s: status %s", url, status)
+	}
+	return fmt.Errorf("GET %s: status %s: %s", url, status, answer.Error)
 }
 
 // Classify maps a call's error to an error kind. It is the one place that

@@ -223,7 +223,7 @@ func TestGetFailures(t *testing.T) {
 		wantStatus int
 		wantErr    string
 	}{
-		{name: "503", addr: addrOf(unavailable), wantKind: report.ErrorHTTP, wantStatus: 503, wantErr: "status 503"},
+		{name: "503", addr: addrOf(unavailable), wantKind: report.ErrorHTTP, wantStatus: 503, wantErr: "status 503 Service Unavailable: draining"},
 		{name: "404", addr: addrOf(notFound), wantKind: report.ErrorHTTP, wantStatus: 404, wantErr: "status 404"},
 		{name: "refused", addr: freeAddr(t), wantKind: report.ErrorRefused, wantErr: "connection refused"},
 		{name: "unparseable address", addr: "127.0.0.1:80\x7f", wantKind: report.ErrorOther, wantErr: "invalid"},
