@@ -78,8 +78,8 @@ func (r *run) pathInventory() ([]string, error) {
 	}
 	ids := []string{
 		report.IDNginxFrontend, report.IDNginxBackend, report.IDSidecar, report.IDSticky,
-		report.FrontendBackendID(report.MethodEnv), report.FrontendBackendID(report.MethodDNS),
-		report.IDSpread, report.IDOutsidePaths, report.IDOutsideLoadBalancer, report.IDOutsidePeers, report.IDOutsideWhoami,
+		report.FrontendBackendID(report.MethodEnv), report.FrontendBackendID(report.MethodDNS), report.FrontendBackendID(report.MethodStatic),
+		report.IDSpread, report.IDOutsidePaths, report.IDOutsideLoadBalancer, report.IDOutsideClusterIP, report.IDOutsidePeers, report.IDOutsideWhoami,
 	}
 	var pods []string
 	for i := range int(*sts.Spec.Replicas) {

@@ -19,8 +19,9 @@ import (
 const spreadCalls = 60
 
 // TestClusterIP proves the backend Service's virtual IP: found by the
-// service-link variables and by every DNS form of its name, and balanced per
-// connection, not per request.
+// service-link variables, by every DNS form of its name and as the copy in
+// the frontend's configuration, and balanced per connection, not per
+// request.
 func TestClusterIP(t *testing.T) {
 	r := begin(t, 3*time.Minute)
 	svc := r.service(t, r.ctx, "backend")
@@ -31,6 +32,14 @@ func TestClusterIP(t *testing.T) {
 		p := findPath(t, r.pathReport(t), report.FrontendBackendID(report.MethodEnv))
 		if !p.OK || len(p.Addresses) == 0 || p.Addresses[0] != want {
 			t.Errorf("frontend found the backend by env as %s; want ok at %s, the clusterIP from the API", describePath(p), want)
+		}
+	})
+	t.Run("static/frontend-report", func(t *testing.T) {
+		// The frontend's PODPATHS_BACKEND_ADDR is a copy of the address the
+		// manifest pins: it must be the one the API server gave the Service.
+		p := findPath(t, r.pathReport(t), report.FrontendBackendID(report.MethodStatic))
+		if !p.OK || p.AnsweredBy == nil || len(p.Addresses) == 0 || p.Addresses[0] != want {
+			t.Errorf("frontend called its copied address as %s; want ok at %s, the clusterIP from the API", describePath(p), want)
 		}
 	})
 	t.Run("env/probe-pod", func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
 	"github.com/podpaths/podpaths/e2e/internal/probecmd"
+	"github.com/podpaths/podpaths/lab/localnodes"
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
@@ -237,6 +238,11 @@ func (s *suite) matrixConfig() matrix.Config {
 	cfg := matrix.DefaultConfig()
 	cfg.Namespace = s.env.Opts.Namespace
 	cfg.Localhost = s.env.Localhost
+	if o := s.env.Outside; o != nil {
+		cfg.OutsideDial = localnodes.DialFrom(o.Netns)
+	} else {
+		cfg.NoOutside = "the cluster names no outside network namespace (" + cluster.EnvOutsideNetns + "), and this machine would send the call to its default gateway"
+	}
 	return cfg
 }
 

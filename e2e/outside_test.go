@@ -104,6 +104,9 @@ func TestOutside(t *testing.T) {
 			t.Errorf("GET %s (NodePort through localhost): %s", u, describeCall(c))
 		}
 	})
+	t.Run("clusterip-is-cluster-internal", func(t *testing.T) {
+		r.clusterIPFromOutside(t)
+	})
 	t.Run("nodeport/out-of-range-rejected", func(t *testing.T) {
 		r.outOfRangeNodePort(t)
 	})
@@ -202,4 +205,27 @@ func (r *run) outOfRangeNodePort(t *testing.T) {
 		t.Errorf("creating a Service with nodePort %d: %v; want an Invalid error about the valid port range", bad, err)
 	}
 	t.Logf("rejected as expected: %v", err)
+}
+
+// clusterIPFromOutside calls the backend's ClusterIP from the outside
+// client, which has no route to the Service range: the call must fail at
+// once, as unreachable. Only the outside network namespace can show it;
+// this machine would send the call to its default gateway.
+func (r *run) clusterIPFromOutside(t *testing.T) {
+	t.Helper()
+	o := r.env.Outside
+	if o == nil {
+		t.Skipf("the cluster names no outside network namespace (%s), and this machine would send the call to its default gateway", cluster.EnvOutsideNetns)
+	}
+	svc := r.service(t, r.ctx, "backend")
+	u := serviceURL(svc.Spec.ClusterIP, backendPort, "/whoami")
+	out, err := o.Get(r.ctx, u, "--timeout", callTimeout.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Calls[0]
+	if c.OK || c.ErrorKind != report.ErrorOther || !strings.Contains(c.Error, "network is unreachable") {
+		t.Errorf("GET %s from the outside client %s: %s; want it to fail at once as unreachable (other): a ClusterIP is cluster-internal",
+			u, o.IP, describeCall(c))
+	}
 }

@@ -35,6 +35,9 @@ func (a *app) check(ctx context.Context, args []string) error {
 	cfg.Localhost = a.localhost(p, *localhost, *kubeconfig)
 	if *kubeconfig == "" {
 		cfg.NodeIPsUnreachable = p.NodeIPsUnreachable()
+		cfg.OutsideDial, cfg.NoOutside = p.OutsideClient()
+	} else {
+		cfg.NoOutside = "--kubeconfig names another cluster, whose clients outside it the lab does not know"
 	}
 	started := time.Now()
 	res, err := matrix.New(c.Kube, cfg).Run(ctx)

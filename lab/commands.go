@@ -44,6 +44,9 @@ type provider interface {
 	// NodeIPsUnreachable says why this machine cannot reach the nodes'
 	// InternalIPs, or "" when it can.
 	NodeIPsUnreachable() string
+	// OutsideClient dials from a client outside the cluster that is not
+	// this machine, or is nil, with the reason there is none.
+	OutsideClient() (probe.DialFunc, string)
 }
 
 // hostCluster is a provider whose nodes run on this machine (local): its

@@ -81,6 +81,7 @@ func (a *app) workshop(ctx context.Context, timeout time.Duration) (*workshop.Ru
 	cfg.DialContext = a.d.dial
 	cfg.Localhost = a.localhost(p, "", "")
 	cfg.NodeIPsUnreachable = p.NodeIPsUnreachable()
+	cfg.OutsideDial, cfg.NoOutside = p.OutsideClient()
 	env := &workshop.Env{
 		Clients: c, Namespace: a.g.namespace, Root: a.g.root, Overlay: p.Overlay(), Provider: p.Name(),
 		// kind's network plugin, kindnet, enforces NetworkPolicy; the local
@@ -94,6 +95,9 @@ func (a *app) workshop(ctx context.Context, timeout time.Duration) (*workshop.Ru
 	}
 	if f, ok := p.(workshop.NodeFaults); ok {
 		env.Faults = f
+	}
+	if o, ok := p.(workshop.OutsideNetwork); ok {
+		env.Outside = o
 	}
 	return &workshop.Runner{Env: env, Exercises: exercises.All()}, nil
 }

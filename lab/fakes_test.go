@@ -29,6 +29,7 @@ import (
 
 	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/matrix"
+	"github.com/podpaths/podpaths/platform/probe"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -81,6 +82,9 @@ func (p *fakeProvider) StartLoadBalancer(context.Context) (bool, error) {
 func (p *fakeProvider) LoadBalancerStatus() string { return "cloud-provider-kind: running (pid 42)" }
 
 func (p *fakeProvider) NodeIPsUnreachable() string { return "" }
+func (p *fakeProvider) OutsideClient() (probe.DialFunc, string) {
+	return nil, "the fake cluster has no outside client"
+}
 
 func (p *fakeProvider) Localhost() (matrix.Localhost, error) {
 	return matrix.Localhost{Address: "127.0.0.1:30080", Node: "podpaths-control-plane"}, nil
@@ -192,6 +196,10 @@ func labObjects() []runtime.Object {
 			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80, NodePort: 31000}}},
 			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{
 				Ingress: []corev1.LoadBalancerIngress{{IP: "172.18.0.200"}}}},
+		},
+		&corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "backend", Namespace: "podpaths"},
+			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: "10.96.0.80", Ports: []corev1.ServicePort{{Port: 8080}}},
 		},
 		&appsv1.StatefulSet{
 			ObjectMeta: metav1.ObjectMeta{Name: "backend", Namespace: "podpaths"},

@@ -68,7 +68,7 @@ func coreDNSDown() workshop.Exercise {
 		Title: "Drill: CoreDNS is down",
 		Goal:  "see which discovery methods need DNS and which do not.",
 		Predict: []string{
-			"CoreDNS is scaled to 0. Which rows fail, and with which `error_kind`: `env`, `dns`, `headless`, nginx's `/my-be/`?",
+			"CoreDNS is scaled to 0. Which rows fail, and with which `error_kind`: `env`, `dns`, `static`, `headless`, nginx's `/my-be/`?",
 			"How long after CoreDNS is back does everything work again?",
 		},
 		Steps: []workshop.Step{
@@ -78,6 +78,7 @@ func coreDNSDown() workshop.Exercise {
 				Within: dnsWait,
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: idEnv, Is: workshop.Works, Why: "the Service's address came in the environment: no lookup"},
+					workshop.Path{ID: idStatic, Is: workshop.Works, Why: "neither does an address copied into the configuration"},
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS)},
 					workshop.Path{ID: report.IDSticky, Is: workshop.FailsWith(report.ErrorDNS)},
 					workshop.Path{ID: report.IDHeadless, Is: workshop.FailsWith(report.ErrorDNS), Why: "its SRV query got no answer"},

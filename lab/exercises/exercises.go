@@ -21,15 +21,16 @@ import (
 func All() []workshop.Exercise {
 	return []workshop.Exercise{
 		scale(), affinity(), serviceLinks(), recreate(), nginxStatic(), internalLocal(), externalLocal(),
-		networkPolicy(), sidecarOrder(),
+		networkPolicy(), sidecarOrder(), clusterIPFromOutside(),
 		sidecarKilled(), coreDNSDown(), kubeProxyStopped(), podDeletedUnderLoad(), kubeletStopped(),
 	}
 }
 
 // Path ids the exercises name often.
 var (
-	idEnv = report.FrontendBackendID(report.MethodEnv)
-	idDNS = report.FrontendBackendID(report.MethodDNS)
+	idEnv    = report.FrontendBackendID(report.MethodEnv)
+	idDNS    = report.FrontendBackendID(report.MethodDNS)
+	idStatic = report.FrontendBackendID(report.MethodStatic)
 )
 
 // backendPods lists the names of the backend pods, sorted.

@@ -45,8 +45,8 @@ func nginxStatic() workshop.Exercise {
 				},
 			},
 			{
-				Name:   "recreate the backend Service",
-				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}, staticTemplate},
+				Name:   "recreate the backend Service by hand",
+				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}, workshop.CreateService{Name: "backend"}},
 				Within: dnsWait,
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},
@@ -55,6 +55,7 @@ func nginxStatic() workshop.Exercise {
 					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.FailsWith(report.ErrorHTTP), Why: "`make check`'s `/my-be/` lines get 504"},
 					workshop.Path{ID: report.IDOutsidePeers, Is: workshop.FailsWith(report.ErrorHTTP)},
 					workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther), Why: "as in exercise 4, the variable holds the old address"},
+					workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther), Why: "and so does the copy in `PODPATHS_BACKEND_ADDR`"},
 				},
 			},
 			{
@@ -65,6 +66,7 @@ func nginxStatic() workshop.Exercise {
 					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.Works},
 					workshop.Path{ID: report.IDOutsidePeers, Is: workshop.Works},
 					workshop.Path{ID: idEnv, Is: workshop.Works, Why: "the new pods have the new address"},
+					workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther), Why: "a copy in the configuration never follows"},
 				},
 			},
 			{
@@ -74,6 +76,7 @@ func nginxStatic() workshop.Exercise {
 				Expect: append([]workshop.Expectation{
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS)},
 					workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther)},
+					workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther)},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP, report.ErrorTimeout)},
 				}, noBackendReached()...),
 			},

@@ -3,6 +3,7 @@ package exercises
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/podpaths/podpaths/lab/workshop"
@@ -19,8 +20,8 @@ func recreate() workshop.Exercise {
 		Title: "Delete and recreate the backend Service",
 		Goal:  "see which discovery methods follow a Service that is replaced, and which keep the old address.",
 		Predict: []string{
-			"The `backend` Service is deleted. For each of `dns`, `env`, nginx's `/my-be/`, `headless` and `sticky`: what does it show?",
-			"The Service is created again, with a new ClusterIP. Which methods recover by themselves? Which one needs a pod restart?",
+			"The `backend` Service is deleted. For each of `dns`, `env`, `static`, nginx's `/my-be/`, `headless` and `sticky`: what does it show?",
+			"The Service is created again by hand, with a new ClusterIP. Which methods recover by themselves? Which one needs a pod restart? Which one never recovers?",
 		},
 		Steps: []workshop.Step{
 			{
@@ -33,6 +34,10 @@ func recreate() workshop.Exercise {
 						Why: "the variable still holds the old address, which nothing answers any more"}},
 					workshop.OnlyOn{Provider: "kind", Expectation: workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther),
 						Why: "the variable still holds the old address, which nothing answers any more"}},
+					workshop.OnlyOn{Provider: "local", Expectation: workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorTimeout),
+						Why: "so does the copy in `PODPATHS_BACKEND_ADDR`"}},
+					workshop.OnlyOn{Provider: "kind", Expectation: workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther),
+						Why: "so does the copy in `PODPATHS_BACKEND_ADDR`"}},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP),
 						Why: "once its cached answer (`valid=5s`) and CoreDNS's have expired, nginx finds no such name and answers 502"},
 					workshop.Path{ID: report.HeadlessID(""), Prefix: true, Is: workshop.Works, Why: "`backend-headless` is another Service, untouched"},
@@ -41,14 +46,16 @@ func recreate() workshop.Exercise {
 				}, noBackendReached()...),
 			},
 			{
-				Name:   "create it again",
-				Do:     []workshop.Action{workshop.ApplyBase{}},
+				Name:   "create it again, by hand",
+				Do:     []workshop.Action{workshop.CreateService{Name: "backend"}},
 				Within: dnsWait,
 				Expect: append([]workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works, Why: "once the cached answers have expired"},
 					workshop.Observed{Says: "`frontend-backend-env` still fails: `BACKEND_SERVICE_HOST` holds the old ClusterIP, which `/api/links` shows",
 						Paths: []string{idEnv}, Holds: envIsStale(true)},
+					workshop.Observed{Says: "`frontend-backend-static` fails too: `PODPATHS_BACKEND_ADDR` holds the old, pinned ClusterIP, and a Service created by hand gets whatever address is free",
+						Paths: []string{idStatic}, Holds: staticIsStale},
 				}, backendReachedAgain()...),
 			},
 			{
@@ -58,15 +65,21 @@ func recreate() workshop.Exercise {
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-env` works again: the new pods got the new ClusterIP in `BACKEND_SERVICE_HOST`",
 						Paths: []string{idEnv}, Holds: envIsStale(false)},
-					workshop.CheckPasses(true),
+					workshop.Observed{Says: "`frontend-backend-static` still fails: a restart reads the same copy from the Deployment",
+						Paths: []string{idStatic}, Holds: staticIsStale},
+					workshop.CheckPasses(false),
 				},
 			},
 		},
 		Explain: `A ClusterIP is allocated when the Service is created. A recreated Service almost always gets a new
 one. DNS is asked on every report, so it follows as soon as the caches do: CoreDNS answers with a 30 s TTL and
 caches for up to 30 s, and nginx caches each answer for ` + "`valid=5s`" + `. The ` + "`env`" + ` variables are a snapshot
-from pod start, so they point at an address that kube-proxy no longer handles, until the pod restarts.
-` + "`backend-headless`" + ` and ` + "`backend-sticky`" + ` are separate Service objects in front of the same pods, so they
+from pod start, so they point at an address that kube-proxy no longer handles, until the pod restarts. An address
+copied into the configuration (` + "`static`" + `, ` + "`PODPATHS_BACKEND_ADDR`" + `) never follows: the lab pins
+` + "`backend`" + `'s ClusterIP in its manifest (` + "`clusterIP: 10.96.0.80`" + `) so that applying it again gives the
+same address, but a Service made by hand (` + "`kubectl expose`" + `, or a manifest without the field) gets whatever
+address is free. ` + "`make exercise-reset`" + ` deletes the hand-made Service, applies the manifest and restarts the
+frontend. ` + "`backend-headless`" + ` and ` + "`backend-sticky`" + ` are separate Service objects in front of the same pods, so they
 never noticed. See https://kubernetes.io/docs/concepts/services-networking/service/#discovering-services.`,
 		Notes: []string{
 			"A call to the deleted Service's old address: kube-proxy has no rule for an address it does not " +
@@ -81,6 +94,21 @@ never noticed. See https://kubernetes.io/docs/concepts/services-networking/servi
 				"`e2e/` checks it on every node).",
 		},
 	}
+}
+
+// staticIsStale expects the static path to fail at an address that is no
+// longer the backend Service's ClusterIP.
+func staticIsStale(ctx context.Context, env *workshop.Env, s *workshop.State) error {
+	ip, err := clusterIP(ctx, env, "backend")
+	if err != nil {
+		return err
+	}
+	for _, c := range s.Paths(idStatic) {
+		if len(c.Addresses) == 0 || hostOf(c.Addresses[0]) == ip {
+			return fmt.Errorf("%s calls %v, the ClusterIP is %s", idStatic, c.Addresses, ip)
+		}
+	}
+	return workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther)}.Check(ctx, env, s)
 }
 
 func dnsAtClusterIP(ctx context.Context, env *workshop.Env, s *workshop.State) error {
@@ -113,4 +141,12 @@ func envIsStale(stale bool) holds {
 		}
 		return workshop.Path{ID: idEnv, Is: want}.Check(ctx, env, s)
 	}
+}
+
+// hostOf is the host of "host:port", or addr itself when it has no port.
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }

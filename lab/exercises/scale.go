@@ -17,7 +17,7 @@ func scale() workshop.Exercise {
 		Predict: []string{
 			"You scale the backend to 5. What names do the new pods get? How many `frontend-backend-headless-*` rows appear?",
 			"Does the address in `frontend-backend-dns` change?",
-			"Now you scale to 0. Which `error_kind` do `env` and `dns` get? And `headless`? And nginx's `/my-be/`?",
+			"Now you scale to 0. Which `error_kind` do `env`, `dns` and `static` get? And `headless`? And nginx's `/my-be/`?",
 		},
 		Steps: []workshop.Step{
 			{
@@ -40,6 +40,7 @@ func scale() workshop.Exercise {
 					workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout),
 						Why: "kube-proxy rejects a connection to a Service without endpoints; the kernel rate-limits the rejections, so fast repeated calls mostly time out"},
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout)},
+					workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout), Why: "the copied address is the same ClusterIP"},
 					workshop.Path{ID: report.IDSticky, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout)},
 					workshop.Path{ID: report.IDHeadless, Is: workshop.FailsWith(report.ErrorDNS), Why: "one row, no pod suffix: a headless Service without ready pods has no records"},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP, report.ErrorTimeout),

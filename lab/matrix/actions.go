@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -48,7 +49,33 @@ func (c *Checker) outsideActions(t targets) []outside {
 		}
 		out = append(out, o)
 	}
-	return append(out, c.loadBalancerAction(t))
+	return append(out, c.loadBalancerAction(t), outside{action: c.clusterIPAction(t)})
+}
+
+// clusterIPAction calls the backend's ClusterIP from the outside client,
+// which must fail: no machine outside the cluster has a route to the
+// Service range, and no node forwards it there. It is no entry, even if it
+// answered.
+func (c *Checker) clusterIPAction(t targets) action {
+	p := report.Path{
+		ID: report.IDOutsideClusterIP, From: "outside", To: c.cfg.BackendService, Method: report.MethodStatic,
+		Expected: report.ExpectFail,
+	}
+	name := "clusterip " + c.cfg.BackendService
+	switch {
+	case t.backendErr != nil:
+		// Without an address there was no call that could fail as it must:
+		// a failed check, not a blocked path.
+		p.Expected = report.ExpectOK
+		return fixed(name, broken(p, t.backendErr))
+	case c.cfg.OutsideDial == nil:
+		return fixed(name, skipped(p, cmp.Or(c.cfg.NoOutside, "no client outside the cluster to call it from")))
+	}
+	p.To += " " + t.backendAddr
+	p.Query = "GET http://" + t.backendAddr + pathWhoami
+	p.Addresses = []string{t.backendAddr}
+	e := httpEntry{prober: &probe.Prober{Client: newHTTPClient(c.cfg.OutsideDial)}, m: report.MethodStatic, addr: t.backendAddr}
+	return c.whoamiAction(name, p, e)
 }
 
 // nodePortAction calls /whoami on a NodePort. Under externalTrafficPolicy

@@ -41,6 +41,10 @@ type targets struct {
 	// proxy fallback; 0 when that Service is missing.
 	proxyPort int32
 
+	// backendAddr is the backend Service's ClusterIP and port, or why it
+	// cannot be known.
+	backendAddr string
+	backendErr  error
 	// readyBackends counts the backend Service's ready endpoints; -1 when
 	// unknown.
 	readyBackends int
@@ -71,6 +75,7 @@ func (c *Checker) discover(ctx context.Context) (targets, error) {
 	}
 	c.discoverNodePort(ctx, &t)
 	c.discoverLoadBalancer(ctx, &t)
+	c.discoverBackend(ctx, &t)
 	t.readyBackends = c.readyEndpoints(ctx, c.cfg.BackendService)
 	t.backendNodes = map[string]int{}
 	for _, p := range c.readyPods(ctx, c.cfg.BackendService, false) {
@@ -159,6 +164,18 @@ func (c *Checker) discoverLoadBalancer(ctx context.Context, t *targets) {
 	// Pending is normal until a LoadBalancer controller (cloud-provider-kind
 	// on kind) has assigned an address, so it is a skip, not a failure.
 	t.lbSkip = fmt.Sprintf("service %s has no LoadBalancer ingress address yet: no LoadBalancer controller has assigned one", svc.Name)
+}
+
+func (c *Checker) discoverBackend(ctx context.Context, t *targets) {
+	svc, err := c.service(ctx, c.cfg.BackendService)
+	switch {
+	case err != nil:
+		t.backendErr = err
+	case len(svc.Spec.Ports) == 0 || net.ParseIP(svc.Spec.ClusterIP) == nil:
+		t.backendErr = fmt.Errorf("service %s/%s has no ClusterIP and port", c.cfg.Namespace, svc.Name)
+	default:
+		t.backendAddr = net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(svc.Spec.Ports[0].Port)))
+	}
 }
 
 func (c *Checker) service(ctx context.Context, name string) (*corev1.Service, error) {

@@ -37,6 +37,7 @@ const (
 	workerNode = "podpaths-worker"
 	worker2    = "podpaths-worker2"
 	lbIP       = "172.18.0.200"
+	backendIP  = "10.96.0.80"
 )
 
 var nodeIPs = map[string]string{cpNode: "172.18.0.2", workerNode: "172.18.0.3", worker2: "172.18.0.4"}
@@ -187,10 +188,13 @@ func peersReport() report.Report {
 
 // fixture is a fake cluster, its entries and the checker config.
 type fixture struct {
-	t       *testing.T
-	front   *frontend
-	server  *httptest.Server
-	routes  map[string]string
+	t      *testing.T
+	front  *frontend
+	server *httptest.Server
+	routes map[string]string
+	// outside maps what the outside client can reach; nothing by default,
+	// as in the local cluster's outside network namespace.
+	outside map[string]string
 	objects []runtime.Object
 	cfg     Config
 	proxy   http.Handler // serves the API-server proxy when set
@@ -203,7 +207,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
 	loop := srv.Listener.Addr().String()
-	f := &fixture{t: t, front: front, server: srv, routes: map[string]string{loop: loop, lbAddr: loop}}
+	f := &fixture{t: t, front: front, server: srv, routes: map[string]string{loop: loop, lbAddr: loop}, outside: map[string]string{}}
 	for n := range nodeIPs {
 		f.routes[nodeAddr(n)] = loop
 		f.objects = append(f.objects, nodeObject(n))
@@ -211,7 +215,7 @@ func newFixture(t *testing.T) *fixture {
 	f.objects = append(f.objects,
 		service("frontend-nodeport", corev1.ServiceTypeNodePort, 80, 30080, ""),
 		service("frontend", corev1.ServiceTypeLoadBalancer, 80, 31234, lbIP),
-		service("backend", corev1.ServiceTypeClusterIP, 8080, 0, ""),
+		clusterIPService("backend", backendIP, 8080),
 		endpointSlice("frontend-nodeport", map[string]string{"10.244.1.5": workerNode, "10.244.2.6": worker2}),
 		endpointSlice("backend", map[string]string{"10.244.2.5": worker2, "10.244.1.6": workerNode, "10.244.0.7": cpNode}),
 	)
@@ -275,9 +279,13 @@ func (f *fixture) removeService(name string) {
 	}
 }
 
-func (f *fixture) dial() probe.DialFunc {
+func (f *fixture) dial() probe.DialFunc { return dialVia(f.routes) }
+
+// dialVia dials the loopback address that routes maps addr to; any other
+// address is an error, as from a client without a route there.
+func dialVia(m map[string]string) probe.DialFunc {
 	routes := map[string]string{}
-	for k, v := range f.routes {
+	for k, v := range m {
 		routes[k] = v
 	}
 	var d net.Dialer
@@ -309,6 +317,9 @@ func (f *fixture) run() Result {
 	f.t.Helper()
 	cfg := f.cfg
 	cfg.DialContext = f.dial()
+	if cfg.NoOutside == "" {
+		cfg.OutsideDial = dialVia(f.outside)
+	}
 	res, err := New(f.clientset(), cfg).Run(f.t.Context())
 	if err != nil {
 		f.t.Fatalf("Run: %v", err)
@@ -363,6 +374,12 @@ func service(name string, typ corev1.ServiceType, port, nodePort int32, ingressI
 	if ingressIP != "" {
 		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ingressIP}}
 	}
+	return svc
+}
+
+func clusterIPService(name, ip string, port int32) *corev1.Service {
+	svc := service(name, corev1.ServiceTypeClusterIP, port, 0, "")
+	svc.Spec.ClusterIP = ip
 	return svc
 }
 

@@ -73,6 +73,13 @@ type Config struct {
 	APIProxy bool
 	// DialContext dials every outside connection; nil means a net.Dialer.
 	DialContext probe.DialFunc
+	// OutsideDial dials from a client outside the cluster that is not this
+	// machine (the local cluster's outside network namespace). From there
+	// the matrix checks that the backend's ClusterIP does not answer: it is
+	// cluster-internal. nil means there is no such client, and the check is
+	// skipped with NoOutside as its reason.
+	OutsideDial probe.DialFunc
+	NoOutside   string
 	// PerNode asks a frontend on every node that runs one for its own path
 	// report and spread, through the API server's pod proxy, when the
 	// frontends run on more than one node: each node's view, with the node

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/kube"
@@ -245,33 +246,33 @@ func (d DeletePod) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// CreateService creates a ClusterIP Service in front of the backend pods,
-// as `kubectl create service clusterip NAME --tcp=8080:8080` would (with
-// the backend's selector, so that it has endpoints).
+// CreateService creates a ClusterIP Service in front of the backend pods by
+// hand, as `kubectl expose statefulset backend` does: the StatefulSet's
+// selector, port 8080 to the pods' `http` port, and nothing else, so the
+// Service gets whatever ClusterIP the allocator picks. It works while the
+// `backend` Service itself is gone.
 type CreateService struct{ Name string }
 
 // Command implements Action.
 func (c CreateService) Command() string {
-	return "kubectl -n podpaths expose service backend --name=" + c.Name
+	return "kubectl -n podpaths expose statefulset backend --name=" + c.Name + " --port=8080 --target-port=http"
 }
 
-// Run implements Action: like kubectl expose, the new Service copies the
-// backend Service's selector and ports, and nothing else.
+// Run implements Action.
 func (c CreateService) Run(ctx context.Context, env *Env) error {
-	services := env.Clients.Kube.CoreV1().Services(env.Namespace)
-	backend, err := services.Get(ctx, "backend", metav1.GetOptions{})
+	sts, err := env.Clients.Kube.AppsV1().StatefulSets(env.Namespace).Get(ctx, "backend", metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("create service %s: %w", c.Name, err)
 	}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: c.Name, Namespace: env.Namespace,
 			Labels: map[string]string{"app.kubernetes.io/part-of": "podpaths"}},
-		Spec: corev1.ServiceSpec{Selector: backend.Spec.Selector, Ports: backend.Spec.Ports},
+		Spec: corev1.ServiceSpec{
+			Selector: sts.Spec.Selector.MatchLabels,
+			Ports:    []corev1.ServicePort{{Port: 8080, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromString("http")}},
+		},
 	}
-	for i := range svc.Spec.Ports {
-		svc.Spec.Ports[i].NodePort = 0 // a ClusterIP Service may not have one
-	}
-	_, err = services.Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
+	_, err = env.Clients.Kube.CoreV1().Services(env.Namespace).Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create service %s: %w", c.Name, err)
 	}

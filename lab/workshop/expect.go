@@ -46,6 +46,15 @@ func BlockedWith(kinds ...report.ErrorKind) Result {
 	}}
 }
 
+// Answers expects the path to answer, whatever `make check` expects of it:
+// a path that must fail and works shows a hole.
+var Answers = Result{label: "answers", match: func(c matrix.Check) error {
+	if !c.OK {
+		return got(c)
+	}
+	return nil
+}}
+
 // Skipped expects the method not to be tried here, which counts as skipped.
 var Skipped = Result{label: "is skipped (`unconfigured`)", match: func(c matrix.Check) error {
 	if c.Outcome() != report.OutcomeSkip {

@@ -49,6 +49,27 @@ func (d Daemon) Run(ctx context.Context, env *Env) error {
 	return env.Faults.Stop(ctx, d.Node, d.Name)
 }
 
+// RouteServicesFromOutside gives the local cluster's outside client a
+// route to the Service range through node A, or takes it away (Remove).
+type RouteServicesFromOutside struct{ Remove bool }
+
+// Command implements Action.
+func (r RouteServicesFromOutside) Command() string {
+	const netns = "sudo nsenter --net=/var/lib/podpaths/local/outside.netns "
+	if r.Remove {
+		return netns + "ip route flush exact 10.96.0.0/16"
+	}
+	return netns + "ip route replace 10.96.0.0/16 via 172.31.0.1 dev eth0"
+}
+
+// Run implements Action.
+func (r RouteServicesFromOutside) Run(ctx context.Context, env *Env) error {
+	if env.Outside == nil {
+		return errors.New("this lab has no outside client whose routes it can change")
+	}
+	return env.Outside.RouteServices(ctx, !r.Remove)
+}
+
 // KillSidecar stops a backend pod's sidecar with SIGTERM, as if it had
 // died: an ephemeral container that shares the sidecar's process namespace
 // runs `probe term 1`. It then watches, four times a second, until the

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/manifest"
@@ -181,15 +183,31 @@ func (r *Runner) Reset(ctx context.Context) error {
 			}
 		}
 	}
+	objs, err := manifest.Render(filesys.MakeFsOnDisk(), filepath.Join(r.Env.Root, r.Env.Overlay))
+	if err != nil {
+		return err
+	}
+	repinned, err := repin(ctx, r.Env, objs)
+	if err != nil {
+		return err
+	}
 	r.Env.printf("reset: applying %s and removing what exercises added\n", r.Env.Overlay)
 	if err := (ApplyBase{}).Run(ctx, r.Env); err != nil {
 		return err
 	}
-	if err := prune(ctx, r.Env); err != nil {
+	if err := prune(ctx, r.Env, objs); err != nil {
 		return err
 	}
 	if err := deleteProbes(ctx, r.Env); err != nil {
 		return err
+	}
+	if repinned {
+		// The frontend's BACKEND_SERVICE_HOST is the address of the
+		// Service it started with, which is gone.
+		r.Env.printf("reset: restart the frontend, whose environment holds the replaced address\n")
+		if err := (Restart{Workload: Frontend}).Run(ctx, r.Env); err != nil {
+			return err
+		}
 	}
 	for _, w := range []Workload{Backend, Frontend} {
 		if err := (RolledOut{Workload: w}).Run(ctx, r.Env); err != nil {
@@ -207,14 +225,41 @@ func (r *Runner) Reset(ctx context.Context) error {
 	return saveProgress(ctx, r.Env, p)
 }
 
-// prune deletes the Services and NetworkPolicies of the lab's namespace
-// that the overlay does not have: server-side apply never deletes, and
-// exercises add both.
-func prune(ctx context.Context, env *Env) error {
-	objs, err := manifest.Render(filesys.MakeFsOnDisk(), filepath.Join(env.Root, env.Overlay))
-	if err != nil {
-		return err
+// repin deletes the Services whose ClusterIP the overlay pins but that have
+// another one, because somebody recreated them by hand: a ClusterIP never
+// changes, so only a new Service can get the pinned address back. It says
+// whether it deleted any.
+func repin(ctx context.Context, env *Env, objs []*unstructured.Unstructured) (bool, error) {
+	services := env.Clients.Kube.CoreV1().Services(env.Namespace)
+	deleted := false
+	for _, o := range objs {
+		pinned, _, _ := unstructured.NestedString(o.Object, "spec", "clusterIP")
+		if o.GetKind() != "Service" || pinned == "" || pinned == corev1.ClusterIPNone {
+			continue
+		}
+		live, err := services.Get(ctx, o.GetName(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return deleted, err
+		}
+		if live.Spec.ClusterIP == pinned {
+			continue
+		}
+		env.printf("reset: delete service %s: its ClusterIP is %s, the manifest pins %s\n", o.GetName(), live.Spec.ClusterIP, pinned)
+		if err := (DeleteService{Name: o.GetName()}).Run(ctx, env); err != nil {
+			return deleted, err
+		}
+		deleted = true
 	}
+	return deleted, nil
+}
+
+// prune deletes the Services and NetworkPolicies of the lab's namespace
+// that the overlay (objs) does not have: server-side apply never deletes,
+// and exercises add both.
+func prune(ctx context.Context, env *Env, objs []*unstructured.Unstructured) error {
 	keep := map[string]bool{}
 	for _, o := range objs {
 		keep[o.GetKind()+"/"+o.GetName()] = true

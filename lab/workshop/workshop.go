@@ -112,6 +112,19 @@ type Env struct {
 	// (the local cluster's nodes are processes of this machine); nil
 	// elsewhere.
 	Faults NodeFaults
+	// Outside changes what the local cluster's outside client can reach;
+	// nil elsewhere.
+	Outside OutsideNetwork
+}
+
+// OutsideNetwork is the local cluster's outside client, a network
+// namespace whose routes the exercises may change.
+type OutsideNetwork interface {
+	// RouteServices gives the outside client a route to the Service range
+	// through node A (add), or takes it away.
+	RouteServices(ctx context.Context, add bool) error
+	// OutsideIP is the outside client's own address.
+	OutsideIP() (string, error)
 }
 
 // NodeFaults stops and starts the daemons of a node, for the drills.

@@ -33,6 +33,7 @@ func TestPathExpectations(t *testing.T) {
 		check("links", "a", false, report.ErrorUnconfigured, report.ExpectOK),
 		check("headless-0", "a", true, "", report.ExpectOK),
 		check("headless-1", "a", true, "", report.ExpectOK),
+		check("hole", "", true, "", report.ExpectFail),
 	)
 	tests := []struct {
 		e    Expectation
@@ -46,6 +47,9 @@ func TestPathExpectations(t *testing.T) {
 		{Path{ID: "local", Is: FailsWith(report.ErrorTimeout)}, true},
 		{Path{ID: "env", Is: BlockedWith(report.ErrorTimeout)}, false}, // not expected to fail
 		{Path{ID: "links", Is: Skipped}, true},
+		{Path{ID: "hole", Is: Answers}, true}, // works, though it must not
+		{Path{ID: "hole", Is: Works}, false},
+		{Path{ID: "local", Is: Answers}, false},
 		{Path{ID: "gone", Is: Works}, false},
 		{Path{ID: "headless-", Prefix: true, Is: Works}, true},
 		{Rows{Prefix: "headless-", N: 2}, true},

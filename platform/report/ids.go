@@ -30,10 +30,13 @@ const (
 // The ids of the calls `make check` and e2e make from outside the cluster.
 const (
 	IDOutsideLoadBalancer = "outside-loadbalancer"
-	IDOutsidePaths        = "outside-frontend-paths"
-	IDOutsidePeers        = "outside-nginx-backend-peers"
-	IDOutsideWhoami       = "outside-nginx-backend-whoami"
-	IDSpread              = "frontend-backend-spread"
+	// IDOutsideClusterIP is a call from outside to the backend's ClusterIP,
+	// which must fail: a ClusterIP answers only inside the cluster.
+	IDOutsideClusterIP = "outside-clusterip"
+	IDOutsidePaths     = "outside-frontend-paths"
+	IDOutsidePeers     = "outside-nginx-backend-peers"
+	IDOutsideWhoami    = "outside-nginx-backend-whoami"
+	IDSpread           = "frontend-backend-spread"
 )
 
 // FrontendBackendID is the frontend calling the backend Service found by m

@@ -23,6 +23,7 @@ func TestIDs(t *testing.T) {
 		{OutsideNodePortID("localhost"), "outside-nodeport-localhost"},
 		{OutsideNodePortID("podpaths-b"), "outside-nodeport-podpaths-b"},
 		{IDOutsideLoadBalancer, "outside-loadbalancer"},
+		{IDOutsideClusterIP, "outside-clusterip"},
 		{IDOutsidePaths, "outside-frontend-paths"},
 		{IDOutsidePeers, "outside-nginx-backend-peers"},
 		{IDOutsideWhoami, "outside-nginx-backend-whoami"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/podpaths/podpaths/lab/internal/local/cluster"
 	"github.com/podpaths/podpaths/lab/internal/local/daemons"
+	"github.com/podpaths/podpaths/lab/internal/local/nodes"
 )
 
 // The workshop's drills stop and start a node's daemons: on this cluster
@@ -49,4 +50,24 @@ func (p *Provider) nodeDaemon(node, name string) (daemons.Daemon, error) {
 		return daemons.Daemon{}, fmt.Errorf("no daemon %q on a node (kube-proxy or kubelet)", name)
 	}
 	return ds[j], nil
+}
+
+// RouteServices gives the outside client a route to the Service range
+// through node A (add), or takes it away, for the workshop's exercise on
+// why a ClusterIP is cluster-internal.
+func (p *Provider) RouteServices(ctx context.Context, add bool) error {
+	c, err := p.running()
+	if err != nil {
+		return err
+	}
+	return nodes.RouteServices(ctx, p.host, c, add)
+}
+
+// OutsideIP is the outside client's address.
+func (p *Provider) OutsideIP() (string, error) {
+	c, err := p.running()
+	if err != nil {
+		return "", err
+	}
+	return c.Outside.IP.Addr().String(), nil
 }

@@ -44,6 +44,7 @@ import (
 	"github.com/podpaths/podpaths/lab/internal/local/host"
 	"github.com/podpaths/podpaths/lab/internal/proc"
 	"github.com/podpaths/podpaths/lab/matrix"
+	"github.com/podpaths/podpaths/platform/probe"
 )
 
 // Default locations (the contract's): state survives until `down`, the build
@@ -175,6 +176,17 @@ func (p *Provider) Localhost() (matrix.Localhost, error) {
 		// This machine is node A: its calls are node A's own traffic.
 		OnNode: true,
 	}, nil
+}
+
+// OutsideClient dials from the outside client's network namespace, a
+// machine of its own that is no node: it has routes to the node IPs and the
+// LoadBalancer range only, as a laptop on the nodes' network would.
+func (p *Provider) OutsideClient() (probe.DialFunc, string) {
+	f, err := p.facts()
+	if err != nil || f.Outside.NetNS == "" {
+		return nil, fmt.Sprintf("the outside client's network namespace is not known (%v)", err)
+	}
+	return host.DialFrom(f.Outside.NetNS), ""
 }
 
 // NodeIPsUnreachable is "": the nodes are this machine.

@@ -22,18 +22,17 @@ import (
 // those then leak at teardown.
 
 // outsideRoutes are the outside client's only routes, all via the host: the
-// node IPs, the LoadBalancer range and the Service range. No default route,
-// so it cannot even try to reach anything else.
+// node IPs and the LoadBalancer range, what a laptop on the nodes' network
+// reaches. No route to the Service range: ClusterIPs are the cluster's own
+// (`make check` shows the call failing), and no default route, so it cannot
+// even try to reach anything else.
 func outsideRoutes(c cluster.Cluster) []host.Route {
 	via := c.Outside.HostIP.Addr()
 	var rs []host.Route
 	for _, n := range c.Nodes {
 		rs = append(rs, host.Route{Dst: netip.PrefixFrom(n.IP, n.IP.BitLen()), Via: via, Dev: c.Outside.PeerLink})
 	}
-	return append(rs,
-		host.Route{Dst: c.LBCIDR, Via: via, Dev: c.Outside.PeerLink},
-		host.Route{Dst: c.ServiceCIDR, Via: via, Dev: c.Outside.PeerLink},
-	)
+	return append(rs, host.Route{Dst: c.LBCIDR, Via: via, Dev: c.Outside.PeerLink})
 }
 
 // outsideCommands are the `ip` commands, run inside the namespace, that
@@ -49,7 +48,9 @@ func outsideCommands(c cluster.Cluster) [][]string {
 	for _, r := range outsideRoutes(c) {
 		cmds = append(cmds, append([]string{"route", "replace"}, r.Args()...))
 	}
-	return cmds
+	// A route to the Service range that a workshop exercise added (or an
+	// older lab) is taken away.
+	return append(cmds, serviceRouteCommand(c, false))
 }
 
 // EnsureOutside creates the namespace, the veth pair and the addresses and
@@ -80,6 +81,28 @@ func EnsureOutside(ctx context.Context, h host.Host, c cluster.Cluster) error {
 		if _, err := h.Run(ctx, nil, "nsenter", append([]string{"--net=" + o.NetNS, "ip"}, args...)...); err != nil {
 			return fmt.Errorf("outside client: %w", err)
 		}
+	}
+	return nil
+}
+
+// serviceRouteCommand gives the outside client a route to the Service range
+// through the host (node A), or takes it away; taking away a route that is
+// not there is no error.
+func serviceRouteCommand(c cluster.Cluster, add bool) []string {
+	if add {
+		return append([]string{"route", "replace"},
+			host.Route{Dst: c.ServiceCIDR, Via: c.Outside.HostIP.Addr(), Dev: c.Outside.PeerLink}.Args()...)
+	}
+	return []string{"route", "flush", "exact", c.ServiceCIDR.String()}
+}
+
+// RouteServices runs serviceRouteCommand in the outside client: with the
+// route, a ClusterIP answers from outside the cluster, because node A's
+// kube-proxy rewrites a packet to it wherever the packet came from.
+func RouteServices(ctx context.Context, h host.Host, c cluster.Cluster, add bool) error {
+	args := append([]string{"--net=" + c.Outside.NetNS, "ip"}, serviceRouteCommand(c, add)...)
+	if _, err := h.Run(ctx, nil, "nsenter", args...); err != nil {
+		return fmt.Errorf("outside client route to %s: %w", c.ServiceCIDR, err)
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ func TestOutsideClientHasNoDefaultRoute(t *testing.T) {
 	for _, r := range outsideRoutes(c) {
 		got = append(got, strings.Join(r.Args(), " "))
 	}
-	want := []string{"192.0.2.2/32 via 172.31.0.1 dev eth0", "10.97.0.0/24 via 172.31.0.1 dev eth0", "10.96.0.0/16 via 172.31.0.1 dev eth0"}
+	want := []string{"192.0.2.2/32 via 172.31.0.1 dev eth0", "10.97.0.0/24 via 172.31.0.1 dev eth0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("outside routes: got %v, want %v", got, want)
 	}
@@ -24,6 +24,30 @@ func TestOutsideClientHasNoDefaultRoute(t *testing.T) {
 		if slices.Contains(cmd, "default") || slices.Contains(cmd, "0.0.0.0/0") {
 			t.Errorf("outside client gets a default route: %v", cmd)
 		}
+	}
+}
+
+// TestOutsideClientServiceRoute checks the route the workshop gives the
+// outside client and takes away again; `up` always takes it away.
+func TestOutsideClientServiceRoute(t *testing.T) {
+	t.Parallel()
+	c := clustertest.New(t)
+	cmds := outsideCommands(c)
+	if last := strings.Join(cmds[len(cmds)-1], " "); last != "route flush exact 10.96.0.0/16" {
+		t.Errorf("outside commands end with %q, want the Service range's route flushed", last)
+	}
+	h := hosttest.New()
+	for _, add := range []bool{true, false} {
+		if err := RouteServices(t.Context(), h, c, add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"nsenter --net=" + c.Outside.NetNS + " ip route replace 10.96.0.0/16 via 172.31.0.1 dev eth0",
+		"nsenter --net=" + c.Outside.NetNS + " ip route flush exact 10.96.0.0/16",
+	}
+	if got := h.Commands(); !slices.Equal(got, want) {
+		t.Errorf("RouteServices(add, then remove) ran %q, want %q", got, want)
 	}
 }
 

@@ -67,7 +67,8 @@ func TestRenderMarksEachRow(t *testing.T) {
 		{path: "frontend-backend-headless-backend-2", wantClass: "row-fail", wantText: "✗ failed", wantDrawn: true},
 		{path: "backend-backend-0-backend-backend-2-headless", wantClass: "row-fail", wantText: "✗ failed", wantDrawn: true},
 		{path: "nginx-backend-dns", wantClass: "row-fail", wantText: "✗ failed", wantDrawn: true},
-		{path: "frontend-backend-static", wantClass: "row-pass", wantText: "✓ ok", wantDrawn: false},
+		{path: "frontend-backend-static", wantClass: "row-fail", wantText: "✗ failed", wantDrawn: true},
+		{path: "frontend-backend-elsewhere", wantClass: "row-pass", wantText: "✓ ok", wantDrawn: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -97,8 +98,8 @@ func TestRenderMarksEachRow(t *testing.T) {
 func TestRenderUnknownPathOnlyInTable(t *testing.T) {
 	t.Parallel()
 	doc := render(t, samplePage())
-	if got := findAll(doc, withAttr("data-edge", "frontend-backend-static")); len(got) != 0 {
-		t.Errorf("edges for the unknown path frontend-backend-static: got %d, want 0", len(got))
+	if got := findAll(doc, withAttr("data-edge", "frontend-backend-elsewhere")); len(got) != 0 {
+		t.Errorf("edges for the unknown path frontend-backend-elsewhere: got %d, want 0", len(got))
 	}
 }
 

@@ -96,7 +96,12 @@ func samplePage() Page {
 			Expected: report.ExpectOK,
 		},
 		{
-			ID: "frontend-backend-static", From: "frontend", To: "backend", Method: report.MethodStatic,
+			ID: report.FrontendBackendID(report.MethodStatic), From: "frontend", To: "backend", Method: report.MethodStatic,
+			Query: "10.96.0.80:8080", Addresses: []string{"10.96.0.80:8080"}, ErrorKind: report.ErrorTimeout,
+			Error: "dial tcp 10.96.0.80:8080: i/o timeout", LatencyMS: 2000, Expected: report.ExpectOK,
+		},
+		{
+			ID: "frontend-backend-elsewhere", From: "frontend", To: "backend", Method: report.MethodStatic,
 			Query: "PODPATHS_BACKEND_ADDR", Addresses: []string{"10.96.4.20:8080"}, OK: true, Status: 200,
 			LatencyMS: 1.1, AnsweredBy: answered("backend-2"), Expected: report.ExpectOK,
 		},

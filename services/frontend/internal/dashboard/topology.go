@@ -51,6 +51,7 @@ func serviceRoutes() []serviceRoute {
 		{id: report.IDNginxBackend, label: "nginx /my-be/ dns", fromNginx: true},
 		{id: report.FrontendBackendID(report.MethodEnv), label: "env"},
 		{id: report.FrontendBackendID(report.MethodDNS), label: "dns"},
+		{id: report.FrontendBackendID(report.MethodStatic), label: "static · copied IP"},
 		{id: report.IDSticky, label: "dns · sticky"},
 		{id: report.IDLocal, label: "dns · local"},
 	}

@@ -12,7 +12,7 @@ func TestFindPods(t *testing.T) {
 	paths := []report.Path{
 		{ID: report.HeadlessID("backend-2")},
 		{ID: "frontend-backend-dns", AnsweredBy: &report.Pod{Pod: "backend-0", Node: "w1"}},
-		{ID: "frontend-backend-static", AnsweredBy: &report.Pod{Pod: "not-a-pod-we-draw"}},
+		{ID: "frontend-backend-elsewhere", AnsweredBy: &report.Pod{Pod: "not-a-pod-we-draw"}},
 	}
 	_, b := topologyFor(paths)
 	if want := []string{"backend-0", "backend-2"}; !slices.Equal(b.pods, want) {
