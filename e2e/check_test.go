@@ -77,7 +77,7 @@ func (r *run) pathInventory() ([]string, error) {
 		return nil, err
 	}
 	ids := []string{
-		report.IDNginxFrontend, report.IDNginxBackend, report.IDSidecar, report.IDSticky,
+		report.IDNginxFrontend, report.IDNginxBackend, report.IDSidecar, report.IDSticky, report.IDNearby, report.IDAlias,
 		report.FrontendBackendID(report.MethodEnv), report.FrontendBackendID(report.MethodDNS), report.FrontendBackendID(report.MethodStatic),
 		report.IDSpread, report.IDOutsidePaths, report.IDOutsideLoadBalancer, report.IDOutsideClusterIP, report.IDOutsidePeers, report.IDOutsideWhoami,
 	}

@@ -20,8 +20,8 @@ const spreadCalls = 60
 
 // TestClusterIP proves the backend Service's virtual IP: found by the
 // service-link variables, by every DNS form of its name and as the copy in
-// the frontend's configuration, and balanced per connection, not per
-// request.
+// the frontend's configuration, through an ExternalName alias, and balanced
+// per connection, not per request.
 func TestClusterIP(t *testing.T) {
 	r := begin(t, 3*time.Minute)
 	svc := r.service(t, r.ctx, "backend")
@@ -40,6 +40,21 @@ func TestClusterIP(t *testing.T) {
 		p := findPath(t, r.pathReport(t), report.FrontendBackendID(report.MethodStatic))
 		if !p.OK || p.AnsweredBy == nil || len(p.Addresses) == 0 || p.Addresses[0] != want {
 			t.Errorf("frontend called its copied address as %s; want ok at %s, the clusterIP from the API", describePath(p), want)
+		}
+	})
+	t.Run("alias/frontend-report", func(t *testing.T) {
+		// backend-alias is an ExternalName Service: a CNAME for backend's
+		// name, and nothing else.
+		p := findPath(t, r.pathReport(t), report.IDAlias)
+		wantQuery := r.fqdn("backend-alias") + " CNAME " + r.fqdn("backend") + "."
+		if !p.OK || p.AnsweredBy == nil || p.Query != wantQuery || len(p.Addresses) == 0 || p.Addresses[0] != clusterIP {
+			t.Errorf("frontend called the alias as %s; want ok, query %q, at the clusterIP %s", describePath(p), wantQuery, clusterIP)
+		}
+	})
+	t.Run("alias/probe-pod", func(t *testing.T) {
+		a := probeLookup(t, r.ctx, r.probe, "backend-alias")
+		if a.ErrorKind != "" || !slices.Equal(a.Addresses, []string{clusterIP}) {
+			t.Errorf("lookup backend-alias from pod %s: %v (%s %s); want the clusterIP %s of the Service it names", r.probe.Pod.Name, a.Addresses, a.ErrorKind, a.Error, clusterIP)
 		}
 	})
 	t.Run("env/probe-pod", func(t *testing.T) {

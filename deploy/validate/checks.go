@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,6 +48,12 @@ func ServiceSelectors(s *Set) []error {
 	var errs []error
 	for _, svc := range s.Services {
 		ref := object{"Service", svc}
+		if svc.Spec.Type == corev1.ServiceTypeExternalName {
+			if err := s.inClusterAlias(svc); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", ref, err))
+			}
+			continue
+		}
 		if len(svc.Spec.Selector) == 0 {
 			errs = append(errs, fmt.Errorf("%s: no selector (its endpoints would be managed by hand)", ref))
 			continue
@@ -184,4 +191,22 @@ func (s *Set) service(namespace, name string) *corev1.Service {
 		}
 	}
 	return nil
+}
+
+// inClusterAlias checks that an ExternalName Service is an alias for another
+// Service of the set (<svc>.<ns>.svc.cluster.local): a name outside the
+// cluster would send the lab's pods to a DNS server and an address that are
+// not the lab's.
+func (s *Set) inClusterAlias(alias *corev1.Service) error {
+	name, ok := strings.CutSuffix(alias.Spec.ExternalName, ".svc.cluster.local")
+	svc, ns, found := strings.Cut(name, ".")
+	if !ok || !found {
+		return fmt.Errorf("externalName %q is not a Service's name in the cluster", alias.Spec.ExternalName)
+	}
+	for _, other := range s.Services {
+		if other.Name == svc && other.Namespace == ns && other.Spec.Type != corev1.ServiceTypeExternalName {
+			return nil
+		}
+	}
+	return fmt.Errorf("externalName %q names no Service of these manifests", alias.Spec.ExternalName)
 }

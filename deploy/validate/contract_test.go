@@ -28,10 +28,16 @@ func TestServicesContract(t *testing.T) {
 		nodePort int32
 		affinity corev1.ServiceAffinity
 		selects  string
+		// pinned is a fixed spec.clusterIP; distribution the trafficDistribution.
+		pinned, distribution string
+		// externalName makes the Service a DNS alias, with no ports.
+		externalName string
 	}{
-		{name: "backend", typ: corev1.ServiceTypeClusterIP, port: 8080, affinity: corev1.ServiceAffinityNone, selects: "backend"},
+		{name: "backend", typ: corev1.ServiceTypeClusterIP, port: 8080, affinity: corev1.ServiceAffinityNone, selects: "backend", pinned: "10.96.0.80"},
 		{name: "backend-headless", typ: corev1.ServiceTypeClusterIP, headless: true, port: 8080, affinity: corev1.ServiceAffinityNone, selects: "backend"},
 		{name: "backend-sticky", typ: corev1.ServiceTypeClusterIP, port: 8080, affinity: corev1.ServiceAffinityClientIP, selects: "backend"},
+		{name: "backend-nearby", typ: corev1.ServiceTypeClusterIP, port: 8080, affinity: corev1.ServiceAffinityNone, selects: "backend", distribution: corev1.ServiceTrafficDistributionPreferSameNode},
+		{name: "backend-alias", typ: corev1.ServiceTypeExternalName, externalName: "backend.podpaths.svc.cluster.local"},
 		{name: "frontend", typ: corev1.ServiceTypeLoadBalancer, port: 80, affinity: corev1.ServiceAffinityNone, selects: "frontend"},
 		{name: "frontend-nodeport", typ: corev1.ServiceTypeNodePort, port: 80, nodePort: 30080, affinity: corev1.ServiceAffinityNone, selects: "frontend"},
 	}
@@ -49,6 +55,13 @@ func TestServicesContract(t *testing.T) {
 			if typ == "" {
 				typ = corev1.ServiceTypeClusterIP
 			}
+			if tc.externalName != "" {
+				if typ != tc.typ || svc.Spec.ExternalName != tc.externalName || len(svc.Spec.Ports) != 0 || svc.Spec.Selector != nil {
+					t.Errorf("Service %s: type %s externalName %q, %d ports, selector %v; want %s %q, no ports, no selector",
+						tc.name, typ, svc.Spec.ExternalName, len(svc.Spec.Ports), svc.Spec.Selector, tc.typ, tc.externalName)
+				}
+				return
+			}
 			affinity := svc.Spec.SessionAffinity
 			if affinity == "" {
 				affinity = corev1.ServiceAffinityNone
@@ -57,10 +70,18 @@ func TestServicesContract(t *testing.T) {
 				t.Fatalf("Service %s: %d ports, want 1", tc.name, len(svc.Spec.Ports))
 			}
 			p := svc.Spec.Ports[0]
-			got := fmt.Sprintf("type=%s headless=%v port=%s/%d target=%s nodePort=%d affinity=%s selects=%s",
-				typ, svc.Spec.ClusterIP == corev1.ClusterIPNone, p.Name, p.Port, p.TargetPort.String(), p.NodePort, affinity, svc.Spec.Selector[validate.LabelName])
-			want := fmt.Sprintf("type=%s headless=%v port=http/%d target=http nodePort=%d affinity=%s selects=%s",
-				tc.typ, tc.headless, tc.port, tc.nodePort, tc.affinity, tc.selects)
+			pinned, distribution := "", ""
+			if svc.Spec.ClusterIP != corev1.ClusterIPNone {
+				pinned = svc.Spec.ClusterIP
+			}
+			if svc.Spec.TrafficDistribution != nil {
+				distribution = *svc.Spec.TrafficDistribution
+			}
+			got := fmt.Sprintf("type=%s headless=%v port=%s/%d target=%s nodePort=%d affinity=%s selects=%s clusterIP=%q distribution=%q",
+				typ, svc.Spec.ClusterIP == corev1.ClusterIPNone, p.Name, p.Port, p.TargetPort.String(), p.NodePort, affinity, svc.Spec.Selector[validate.LabelName],
+				pinned, distribution)
+			want := fmt.Sprintf("type=%s headless=%v port=http/%d target=http nodePort=%d affinity=%s selects=%s clusterIP=%q distribution=%q",
+				tc.typ, tc.headless, tc.port, tc.nodePort, tc.affinity, tc.selects, tc.pinned, tc.distribution)
 			if got != want {
 				t.Errorf("Service %s:\n got %s\nwant %s", tc.name, got, want)
 			}
@@ -86,6 +107,11 @@ func TestWorkloadsContract(t *testing.T) {
 		{"frontend containers", fmt.Sprint(names(fe.Spec.Template.Spec.Containers)), "[nginx frontend]"},
 		{"frontend ports", ports(fe.Spec.Template.Spec.Containers), "nginx:http=8080 frontend:admin=9090"},
 		{"frontend sticky", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_STICKY_SERVICE"), "backend-sticky"},
+		{"frontend nearby", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_NEARBY_SERVICE"), "backend-nearby"},
+		{"frontend alias", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_ALIAS_SERVICE"), "backend-alias"},
+		// The hand-made copy must be the address the manifest pins.
+		{"frontend static copy", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_BACKEND_ADDR"), service(set, "backend").Spec.ClusterIP + ":8080"},
+		{"frontend methods", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_BACKEND_METHODS"), "env,dns,static,headless"},
 		{"frontend headless", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_HEADLESS_SERVICE"), "backend-headless"},
 		{"frontend backend service", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_BACKEND_SERVICE"), "backend"},
 		{"frontend app addr", envOf(t, fe.Spec.Template.Spec.Containers, "frontend", "PODPATHS_APP_ADDR"), "127.0.0.1:3000"},

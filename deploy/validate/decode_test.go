@@ -55,7 +55,7 @@ func TestDecodeSortsByKind(t *testing.T) {
 	}
 	got := []int{len(set.Namespaces), len(set.ConfigMaps), len(set.Deployments), len(set.StatefulSets),
 		len(set.Services), len(set.PodDisruptionBudgets), len(set.NetworkPolicies), len(set.Custom)}
-	want := []int{1, 1, 1, 1, 4, 2, 1, 0}
+	want := []int{1, 1, 1, 1, 5, 2, 1, 0}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("Decode(fixture) counts [ns cm deploy sts svc pdb netpol custom]: got %v, want %v", got, want)

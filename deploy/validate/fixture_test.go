@@ -151,6 +151,16 @@ spec:
       port: 5432
       targetPort: sql
 ---
+apiVersion: v1
+kind: Service
+metadata:
+  name: db-alias
+  namespace: lab
+  labels: {app.kubernetes.io/name: db, app.kubernetes.io/part-of: podpaths, app.kubernetes.io/managed-by: kustomize}
+spec:
+  type: ExternalName
+  externalName: db.lab.svc.cluster.local
+---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

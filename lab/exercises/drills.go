@@ -81,6 +81,8 @@ func coreDNSDown() workshop.Exercise {
 					workshop.Path{ID: idStatic, Is: workshop.Works, Why: "neither does an address copied into the configuration"},
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS)},
 					workshop.Path{ID: report.IDSticky, Is: workshop.FailsWith(report.ErrorDNS)},
+					workshop.Path{ID: report.IDNearby, Is: workshop.FailsWith(report.ErrorDNS)},
+					workshop.Path{ID: report.IDAlias, Is: workshop.FailsWith(report.ErrorDNS), Why: "an alias is nothing but DNS"},
 					workshop.Path{ID: report.IDHeadless, Is: workshop.FailsWith(report.ErrorDNS), Why: "its SRV query got no answer"},
 					workshop.Rows{Prefix: report.HeadlessID(""), N: 0, Why: "with no SRV answer there are no per-pod rows"},
 					workshop.Observed{Says: "each backend's lookup of its siblings fails with `dns`, and lists none",
@@ -99,6 +101,8 @@ func coreDNSDown() workshop.Exercise {
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: idDNS, Is: workshop.Works},
 					workshop.Path{ID: report.IDSticky, Is: workshop.Works},
+					workshop.Path{ID: report.IDNearby, Is: workshop.Works},
+					workshop.Path{ID: report.IDAlias, Is: workshop.Works},
 					workshop.Rows{Prefix: report.HeadlessID(""), N: 3, Why: "one per backend pod again"},
 					workshop.Observed{Says: "every backend lists its 3 siblings again", Paths: []string{"backend-*"}, Holds: siblingsAre(3)},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works},

@@ -15,11 +15,11 @@ import (
 func internalLocal() workshop.Exercise {
 	return workshop.Exercise{
 		Slug:  "itp-local",
-		Title: "internalTrafficPolicy: Local",
-		Goal:  "see a Service that only routes to pods on the caller's own node.",
+		Title: "internalTrafficPolicy: Local and trafficDistribution: PreferSameNode",
+		Goal:  "see a Service that only routes to pods on the caller's own node, next to one that only prefers them.",
 		Predict: []string{
-			"The backend pods run on both nodes that run frontends. Does `frontend-backend-local-dns` work from both frontend pods?",
-			"After scaling the backend to 1, what does the frontend on the other node get: `refused` or `timeout`? Does `make check` fail?",
+			"The backend pods run on both nodes that run frontends. Does `frontend-backend-local-dns` work from both frontend pods? Which node answers `frontend-backend-nearby-dns`?",
+			"After scaling the backend to 1, what does the frontend on the other node get from `backend-local`: `refused` or `timeout`? And from `backend-nearby`? Does `make check` fail?",
 		},
 		Steps: []workshop.Step{
 			{
@@ -27,7 +27,9 @@ func internalLocal() workshop.Exercise {
 				Do:   []workshop.Action{workshop.Kustomize{Components: []string{"internal-traffic-local"}}, workshop.RolledOut{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "from each node's frontend, `frontend-backend-local-dns` is answered by a backend on that same node (the dashboard tags it `same node`)",
-						Paths: []string{report.IDLocal}, Holds: localAnswersOnOwnNode},
+						Paths: []string{report.IDLocal}, Holds: answersOnOwnNode(report.IDLocal)},
+					workshop.Observed{Says: "so is `frontend-backend-nearby-dns`: with a backend on every node, PreferSameNode keeps each call on its node",
+						Paths: []string{report.IDNearby}, Holds: answersOnOwnNode(report.IDNearby)},
 					workshop.CheckPasses(true),
 				},
 			},
@@ -38,45 +40,69 @@ func internalLocal() workshop.Exercise {
 					workshop.Observed{Says: "from the node without `backend-0`, `frontend-backend-local-dns` is blocked, as expected, with `timeout`; " +
 						"from the node with it, it works. `make check` prints `ok (timeout, expected)` for the first",
 						Paths: []string{report.IDLocal}, Holds: localBlockedWithoutBackend},
+					workshop.Observed{Says: "from both nodes, `frontend-backend-nearby-dns` is answered by `backend-0`: PreferSameNode falls back to the other node where `Local` drops",
+						Paths: []string{report.IDNearby}, Holds: nearbyFallsBack},
 					workshop.Rows{Prefix: report.HeadlessID(""), N: 1, Why: "one backend left"},
 					workshop.Observed{Says: "`backend-0` lists itself as its only sibling", Paths: []string{"backend-backend-*"}, Holds: siblingsAre(1)},
 					workshop.CheckPasses(true),
 				},
 			},
 		},
-		Explain: `kube-proxy on each node only uses the endpoints on that node for this Service. Without one, it drops
-the packets rather than rejecting them, so the caller sees a timeout. The frontend decides whether a drop is expected
-by looking at its headless answers: if no backend pod answered from its own node, the path must fail. Use
-` + "`Local`" + ` to keep traffic on the node (for node-local agents or caches), and only where every client node has an
-endpoint. See https://kubernetes.io/docs/concepts/services-networking/service-traffic-policy/.`,
+		Explain: `With ` + "`internalTrafficPolicy: Local`" + `, kube-proxy on each node only uses the endpoints on that node
+for this Service. Without one, it drops the packets rather than rejecting them, so the caller sees a timeout. The
+frontend decides whether a drop is expected by looking at its headless answers: if no backend pod answered from its
+own node, the path must fail. Use ` + "`Local`" + ` to keep traffic on the node (for node-local agents or caches), and
+only where every client node has an endpoint. ` + "`trafficDistribution: PreferSameNode`" + ` (` + "`backend-nearby`" + `, in
+the base) asks for the same locality as a preference: the EndpointSlice controller hints each endpoint for its own
+node, and kube-proxy uses the hinted endpoints when its node has any, and all of them when it has none. See
+https://kubernetes.io/docs/concepts/services-networking/service-traffic-policy/ and
+https://kubernetes.io/docs/reference/networking/virtual-ips/#traffic-distribution.`,
 		Notes: []string{"The component adds the Service `backend-local` and sets `PODPATHS_LOCAL_SERVICE`, so the frontend " +
 			"rolls. `make check` asks the frontend on every node for its report, so both views are in its output."},
 	}
 }
 
-// localChecks are the frontend-backend-local-dns rows of every node's
-// frontend.
-func localChecks(s *workshop.State) ([]matrix.Check, error) {
+// everyNode are the rows of path id of every node's frontend.
+func everyNode(s *workshop.State, id string) ([]matrix.Check, error) {
 	var out []matrix.Check
 	nodes := map[string]bool{}
-	for _, c := range s.Paths(report.IDLocal) {
+	for _, c := range s.Paths(id) {
 		out = append(out, c)
 		nodes[c.FromNode] = true
 	}
 	if len(nodes) < 2 {
-		return nil, fmt.Errorf("%s reported from %d node(s), want the frontends of 2", report.IDLocal, len(nodes))
+		return nil, fmt.Errorf("%s reported from %d node(s), want the frontends of 2", id, len(nodes))
 	}
 	return out, nil
 }
 
-func localAnswersOnOwnNode(_ context.Context, _ *workshop.Env, s *workshop.State) error {
-	checks, err := localChecks(s)
+// answersOnOwnNode expects every node's frontend to get its answer on id
+// from a backend on its own node.
+func answersOnOwnNode(id string) holds {
+	return func(_ context.Context, _ *workshop.Env, s *workshop.State) error {
+		checks, err := everyNode(s, id)
+		if err != nil {
+			return err
+		}
+		for _, c := range checks {
+			if !c.OK || c.AnsweredBy == nil || c.AnsweredBy.Node != c.FromNode {
+				return fmt.Errorf("from %s: ok=%t answered on %v", c.FromNode, c.OK, c.AnsweredBy)
+			}
+		}
+		return nil
+	}
+}
+
+// nearbyFallsBack expects backend-0, the only backend, to answer the
+// PreferSameNode Service from every node.
+func nearbyFallsBack(_ context.Context, _ *workshop.Env, s *workshop.State) error {
+	checks, err := everyNode(s, report.IDNearby)
 	if err != nil {
 		return err
 	}
 	for _, c := range checks {
-		if !c.OK || c.AnsweredBy == nil || c.AnsweredBy.Node != c.FromNode {
-			return fmt.Errorf("from %s: ok=%t answered on %v", c.FromNode, c.OK, c.AnsweredBy)
+		if !c.OK || c.AnsweredBy == nil || c.AnsweredBy.Pod != "backend-0" {
+			return fmt.Errorf("from %s: ok=%t answered by %v", c.FromNode, c.OK, c.AnsweredBy)
 		}
 	}
 	return nil
@@ -87,7 +113,7 @@ func localBlockedWithoutBackend(ctx context.Context, env *workshop.Env, s *works
 	if err != nil {
 		return err
 	}
-	checks, err := localChecks(s)
+	checks, err := everyNode(s, report.IDLocal)
 	if err != nil {
 		return err
 	}

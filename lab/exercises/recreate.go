@@ -20,7 +20,7 @@ func recreate() workshop.Exercise {
 		Title: "Delete and recreate the backend Service",
 		Goal:  "see which discovery methods follow a Service that is replaced, and which keep the old address.",
 		Predict: []string{
-			"The `backend` Service is deleted. For each of `dns`, `env`, `static`, nginx's `/my-be/`, `headless` and `sticky`: what does it show?",
+			"The `backend` Service is deleted. For each of `dns`, `env`, `static`, `alias` (ExternalName), nginx's `/my-be/`, `headless` and `sticky`: what does it show?",
 			"The Service is created again by hand, with a new ClusterIP. Which methods recover by themselves? Which one needs a pod restart? Which one never recovers?",
 		},
 		Steps: []workshop.Step{
@@ -42,6 +42,8 @@ func recreate() workshop.Exercise {
 						Why: "once its cached answer (`valid=5s`) and CoreDNS's have expired, nginx finds no such name and answers 502"},
 					workshop.Path{ID: report.HeadlessID(""), Prefix: true, Is: workshop.Works, Why: "`backend-headless` is another Service, untouched"},
 					workshop.Path{ID: report.IDSticky, Is: workshop.Works, Why: "so is `backend-sticky`"},
+					workshop.Path{ID: report.IDAlias, Is: workshop.FailsWith(report.ErrorDNS),
+						Why: "`backend-alias` (ExternalName) still points at `backend`'s name, which no longer resolves; its query shows the CNAME it followed"},
 					workshop.CheckPasses(false),
 				}, noBackendReached()...),
 			},
@@ -52,6 +54,7 @@ func recreate() workshop.Exercise {
 				Expect: append([]workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works, Why: "once the cached answers have expired"},
+					workshop.Path{ID: report.IDAlias, Is: workshop.Works, Why: "an alias is only a name: it follows as `dns` does"},
 					workshop.Observed{Says: "`frontend-backend-env` still fails: `BACKEND_SERVICE_HOST` holds the old ClusterIP, which `/api/links` shows",
 						Paths: []string{idEnv}, Holds: envIsStale(true)},
 					workshop.Observed{Says: "`frontend-backend-static` fails too: `PODPATHS_BACKEND_ADDR` holds the old, pinned ClusterIP, and a Service created by hand gets whatever address is free",
@@ -80,7 +83,8 @@ copied into the configuration (` + "`static`" + `, ` + "`PODPATHS_BACKEND_ADDR`"
 same address, but a Service made by hand (` + "`kubectl expose`" + `, or a manifest without the field) gets whatever
 address is free. ` + "`make exercise-reset`" + ` deletes the hand-made Service, applies the manifest and restarts the
 frontend. ` + "`backend-headless`" + ` and ` + "`backend-sticky`" + ` are separate Service objects in front of the same pods, so they
-never noticed. See https://kubernetes.io/docs/concepts/services-networking/service/#discovering-services.`,
+never noticed. ` + "`backend-alias`" + ` is an ExternalName Service: no address and no endpoints, only a CNAME for
+` + "`backend`" + `'s name, so it fails and recovers exactly as that name does. See https://kubernetes.io/docs/concepts/services-networking/service/#discovering-services.`,
 		Notes: []string{
 			"A call to the deleted Service's old address: kube-proxy has no rule for an address it does not " +
 				"allocate. The local cluster drops such packets on every node (as kube-proxy's nftables mode does), so " +

@@ -42,6 +42,8 @@ func scale() workshop.Exercise {
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout)},
 					workshop.Path{ID: idStatic, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout), Why: "the copied address is the same ClusterIP"},
 					workshop.Path{ID: report.IDSticky, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout)},
+					workshop.Path{ID: report.IDNearby, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout)},
+					workshop.Path{ID: report.IDAlias, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout), Why: "the alias still resolves, to a Service without endpoints"},
 					workshop.Path{ID: report.IDHeadless, Is: workshop.FailsWith(report.ErrorDNS), Why: "one row, no pod suffix: a headless Service without ready pods has no records"},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP, report.ErrorTimeout),
 						Why: "nginx answers 502 when its connection is refused; when the rejection is rate-limited, nginx's own connect waits its 2 s, and the frontend's call times out first"},

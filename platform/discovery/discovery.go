@@ -59,7 +59,9 @@ type Target struct {
 	// Pod names the pod the address belongs to, when discovery knows it
 	// (headless per-pod names); empty for a Service's virtual IP.
 	Pod string
-	// Name is the per-pod DNS name that Addr came from, for headless targets.
+	// Name is the DNS name the caller asked for, sent as the Host header:
+	// a per-pod name (headless), or an alias's own name (ExternalName), as
+	// a client that knows only that name sends it.
 	Name string
 }
 
@@ -111,6 +113,18 @@ func (r *Resolver) LookupHost(ctx context.Context, name string) ([]string, error
 		return nil, fmt.Errorf("lookup %s: %w", name, err)
 	}
 	return addrs, nil
+}
+
+// LookupCNAME returns the name that name is an alias for, after following
+// every CNAME; a name that is no alias returns itself.
+func (r *Resolver) LookupCNAME(ctx context.Context, name string) (string, error) {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
+	cname, err := r.r.LookupCNAME(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("lookup %s: %w", name, err)
+	}
+	return cname, nil
 }
 
 // LookupSRV returns the SRV records of _service._proto.name.

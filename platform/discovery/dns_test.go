@@ -50,6 +50,8 @@ func newCluster(t *testing.T) cluster {
 	z.SetA(headless, pod0IP, pod1IP)
 	// Listed out of order: discovery must sort.
 	z.SetSRV(srvName, localdns.SRV{Target: pod1, Port: 8080}, localdns.SRV{Target: pod0, Port: 8080})
+	z.SetCNAME(aliasName, svcName)
+	z.SetCNAME(danglingName, "gone.podpaths.svc.cluster.local")
 	s, err := localdns.Start("127.0.0.1:0", z)
 	if err != nil {
 		t.Fatalf("localdns.Start error = %v", err)
@@ -88,6 +90,40 @@ func TestFromDNS(t *testing.T) {
 	want := discovery.Target{Query: svcName, Addr: clusterIP + ":8080", Found: []string{clusterIP}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("FromDNS(%s, 8080) = %+v, %v, want %+v, nil", svcName, got, err, want)
+	}
+}
+
+// The ExternalName Services of the test zone.
+const (
+	aliasName    = "backend-alias.podpaths.svc.cluster.local"
+	danglingName = "backend-dangling.podpaths.svc.cluster.local"
+)
+
+func TestFromAlias(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	tests := []struct {
+		name      string
+		want      discovery.Target
+		wantQuery string // of the error, when the lookup fails
+	}{
+		{name: aliasName, want: discovery.Target{Query: aliasName + " CNAME " + svcName + ".", Addr: clusterIP + ":8080", Found: []string{clusterIP}, Name: aliasName}},
+		{name: svcName, want: discovery.Target{Query: svcName, Addr: clusterIP + ":8080", Found: []string{clusterIP}, Name: svcName}},
+		// The report shows where a dangling alias points.
+		{name: danglingName, wantQuery: danglingName + " CNAME gone.podpaths.svc.cluster.local."},
+	}
+	for _, tt := range tests {
+		got, err := discovery.FromAlias(lookupCtx(t), c.resolver, tt.name, 8080)
+		if tt.wantQuery != "" {
+			wantNotFound(t, "FromAlias("+tt.name+")", err)
+			if discovery.QueryOf(err) != tt.wantQuery {
+				t.Errorf("FromAlias(%s) query %q, want %q", tt.name, discovery.QueryOf(err), tt.wantQuery)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("FromAlias(%s, 8080) = %+v, %v, want %+v, nil", tt.name, got, err, tt.want)
+		}
 	}
 }
 

@@ -22,6 +22,27 @@ func FromDNS(ctx context.Context, r *Resolver, name string, port int) (Target, e
 	return Target{Query: name, Found: addrs, Addr: net.JoinHostPort(addrs[0], strconv.Itoa(port))}, nil
 }
 
+// FromAlias finds a Service through an alias: an ExternalName Service's name
+// is a CNAME for another name, which is then resolved as FromDNS does. The
+// query names both ends (`alias CNAME target.`), so that the report shows
+// where the alias pointed; a name that is no alias shows alone.
+func FromAlias(ctx context.Context, r *Resolver, name string, port int) (Target, error) {
+	canonical, err := r.LookupCNAME(ctx, name)
+	if err != nil {
+		return Target{}, lookupFailed(name, err)
+	}
+	query := name
+	if strings.TrimSuffix(canonical, ".") != strings.TrimSuffix(name, ".") {
+		query = name + " CNAME " + canonical
+	}
+	t, err := FromDNS(ctx, r, canonical, port)
+	if err != nil {
+		return Target{}, lookupFailed(query, err)
+	}
+	t.Query, t.Name = query, name
+	return t, nil
+}
+
 // FromHeadless finds every ready pod behind a headless Service. The SRV records
 // of _<portName>._tcp.<name> give each pod's own DNS name and port; each name
 // is then resolved to that pod's IP. No virtual IP and no kube-proxy are

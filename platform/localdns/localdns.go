@@ -1,5 +1,5 @@
 // Package localdns is a small authoritative DNS server for loopback. It
-// answers A and SRV queries from a fixed zone the way CoreDNS answers for a
+// answers A, SRV and CNAME queries from a fixed zone the way CoreDNS answers for a
 // cluster, so that env, dns and headless discovery can run without a cluster
 // (in tests and `make run`). It never forwards: a name outside the zone gets
 // REFUSED and nothing leaves the machine.
@@ -31,12 +31,13 @@ type Zone struct {
 	suffix string
 	a      map[string][]net.IP
 	srv    map[string][]SRV
+	cname  map[string]string
 }
 
 // NewZone returns an empty zone authoritative for names ending in suffix
 // (e.g. "cluster.local").
 func NewZone(suffix string) *Zone {
-	return &Zone{suffix: dns.Fqdn(suffix), a: map[string][]net.IP{}, srv: map[string][]SRV{}}
+	return &Zone{suffix: dns.Fqdn(suffix), a: map[string][]net.IP{}, srv: map[string][]SRV{}, cname: map[string]string{}}
 }
 
 // SetA replaces the A records of name.
@@ -59,12 +60,21 @@ func (z *Zone) SetSRV(name string, records ...SRV) {
 	z.srv[key(name)] = records
 }
 
+// SetCNAME makes name an alias for target, as CoreDNS answers for an
+// ExternalName Service.
+func (z *Zone) SetCNAME(name, target string) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.cname[key(name)] = key(target)
+}
+
 // Delete removes every record of name.
 func (z *Zone) Delete(name string) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	delete(z.a, key(name))
 	delete(z.srv, key(name))
+	delete(z.cname, key(name))
 }
 
 // key is how a name is stored: DNS names are case-insensitive.
@@ -104,6 +114,15 @@ func (z *Zone) Answer(req *dns.Msg) *dns.Msg {
 	}
 	z.mu.RLock()
 	defer z.mu.RUnlock()
+	if target, ok := z.cname[name]; ok {
+		// As CoreDNS does: the CNAME, then the target's own answer in the
+		// same reply when the zone has it.
+		m.Answer = append(m.Answer, &dns.CNAME{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 5}, Target: target})
+		if q.Qtype == dns.TypeCNAME {
+			return m
+		}
+		name, q.Name = target, target
+	}
 	ips, hasA := z.a[name]
 	srvs, hasSRV := z.srv[name]
 	if !hasA && !hasSRV {

@@ -35,8 +35,17 @@ func newZone() *localdns.Zone {
 	z.SetA(pod1, pod1IP)
 	z.SetA(headless, pod0IP, pod1IP)
 	z.SetSRV(srvName, localdns.SRV{Target: pod0, Port: 8080}, localdns.SRV{Target: pod1, Port: 8080})
+	z.SetCNAME(aliasName, svcName)
+	z.SetCNAME(danglingName, "gone.podpaths.svc.cluster.local")
 	return z
 }
+
+// The ExternalName Services of the zone: one to the Service, one to a name
+// that does not exist.
+const (
+	aliasName    = "backend-alias.podpaths.svc.cluster.local"
+	danglingName = "backend-dangling.podpaths.svc.cluster.local"
+)
 
 // start serves z on a loopback port until the test ends.
 func start(t *testing.T, z *localdns.Zone) *localdns.Server {
@@ -80,6 +89,16 @@ func aRecords(m *dns.Msg) []string {
 	return ips
 }
 
+// cnameOf returns the target of the CNAME record in m, or "".
+func cnameOf(m *dns.Msg) string {
+	for _, rr := range m.Answer {
+		if c, ok := rr.(*dns.CNAME); ok {
+			return c.Target
+		}
+	}
+	return ""
+}
+
 // srvRecords returns the SRV records in m as "target:port", sorted.
 func srvRecords(t *testing.T, m *dns.Msg) []string {
 	t.Helper()
@@ -109,6 +128,7 @@ func TestServerAnswers(t *testing.T) {
 		wantRcode int
 		wantA     []string
 		wantSRV   []string
+		wantCNAME string
 	}{
 		{name: "service A", qname: svcName, qtype: dns.TypeA, wantRcode: dns.RcodeSuccess, wantA: []string{clusterIP}},
 		{name: "headless A lists every pod", qname: headless, qtype: dns.TypeA, wantRcode: dns.RcodeSuccess, wantA: []string{pod0IP, pod1IP}},
@@ -118,6 +138,11 @@ func TestServerAnswers(t *testing.T) {
 			wantSRV: []string{pod0 + ".:8080", pod1 + ".:8080"}},
 		{name: "AAAA of a known name is empty", qname: svcName, qtype: dns.TypeAAAA, wantRcode: dns.RcodeSuccess},
 		{name: "SRV of an A-only name is empty", qname: svcName, qtype: dns.TypeSRV, wantRcode: dns.RcodeSuccess},
+		{name: "alias A: the CNAME, then the target's A", qname: aliasName, qtype: dns.TypeA, wantRcode: dns.RcodeSuccess,
+			wantA: []string{clusterIP}, wantCNAME: svcName + "."},
+		{name: "alias CNAME alone", qname: aliasName, qtype: dns.TypeCNAME, wantRcode: dns.RcodeSuccess, wantCNAME: svcName + "."},
+		{name: "alias to a missing name: the CNAME and NXDOMAIN", qname: danglingName, qtype: dns.TypeA, wantRcode: dns.RcodeNameError,
+			wantCNAME: "gone.podpaths.svc.cluster.local."},
 		{name: "unknown name in zone", qname: "nope.podpaths.svc.cluster.local", qtype: dns.TypeA, wantRcode: dns.RcodeNameError},
 		{name: "zone apex", qname: "cluster.local", qtype: dns.TypeA, wantRcode: dns.RcodeNameError},
 		{name: "outside the zone", qname: "example.com", qtype: dns.TypeA, wantRcode: dns.RcodeRefused},
@@ -146,7 +171,10 @@ func TestServerAnswers(t *testing.T) {
 						t.Errorf("%s %s: SRV = %v, want %v", network, q, got, tt.wantSRV)
 					}
 				}
-				if tt.wantA == nil && tt.wantSRV == nil && len(resp.Answer) != 0 {
+				if got := cnameOf(resp); got != tt.wantCNAME {
+					t.Errorf("%s %s: CNAME %q, want %q", network, q, got, tt.wantCNAME)
+				}
+				if tt.wantA == nil && tt.wantSRV == nil && tt.wantCNAME == "" && len(resp.Answer) != 0 {
 					t.Errorf("%s %s: answers %v, want none", network, q, resp.Answer)
 				}
 				if len(resp.Question) != 1 || resp.Question[0].Name != dns.Fqdn(tt.qname) {

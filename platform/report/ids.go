@@ -19,6 +19,12 @@ const (
 	// sessionAffinity ClientIP and the internalTrafficPolicy Local Services.
 	IDSticky = "frontend-backend-sticky-dns"
 	IDLocal  = "frontend-backend-local-dns"
+	// IDNearby is the frontend calling the backend through the Service with
+	// trafficDistribution PreferSameNode.
+	IDNearby = "frontend-backend-nearby-dns"
+	// IDAlias is the frontend calling the backend through an ExternalName
+	// Service, an alias (CNAME) for the backend Service's name.
+	IDAlias = "frontend-backend-alias-dns"
 	// IDHeadless is the frontend's headless lookup when it found no pod to
 	// call; each pod found gets HeadlessID instead.
 	IDHeadless = "frontend-backend-headless"

@@ -22,10 +22,14 @@ type Config struct {
 	// BackendAddr is the backend's host:port for the static method.
 	BackendAddr     string `env:"BACKEND_ADDR"`
 	HeadlessService string `env:"HEADLESS_SERVICE" envDefault:"backend-headless"`
-	// StickyService and LocalService are optional extra Services in front
-	// of the backend pods, set by the deployment that creates them.
+	// StickyService, LocalService and NearbyService are optional extra
+	// Services in front of the backend pods, and AliasService an
+	// ExternalName Service for the backend's name, set by the deployment
+	// that creates them.
 	StickyService string `env:"STICKY_SERVICE"`
 	LocalService  string `env:"LOCAL_SERVICE"`
+	NearbyService string `env:"NEARBY_SERVICE"`
+	AliasService  string `env:"ALIAS_SERVICE"`
 	// NginxAddr is nginx in this pod; "none" when nothing is in front.
 	NginxAddr string `env:"NGINX_ADDR" envDefault:"127.0.0.1:8080"`
 	// SpreadMax bounds /api/spread's n: each call is a new connection, so

@@ -54,6 +54,8 @@ func serviceRoutes() []serviceRoute {
 		{id: report.FrontendBackendID(report.MethodStatic), label: "static · copied IP"},
 		{id: report.IDSticky, label: "dns · sticky"},
 		{id: report.IDLocal, label: "dns · local"},
+		{id: report.IDNearby, label: "dns · nearby"},
+		{id: report.IDAlias, label: "dns · alias"},
 	}
 }
 

@@ -26,10 +26,14 @@ type Reporter struct {
 	// Backend finds the backend by each of Methods.
 	Backend discovery.Peer
 	Methods []report.Method
-	// Sticky and Local are extra Services in front of the same backend pods
-	// (sessionAffinity ClientIP, internalTrafficPolicy Local); empty when the
-	// deployment has none.
-	Sticky, Local string
+	// Sticky, Local and Nearby are extra Services in front of the same
+	// backend pods (sessionAffinity ClientIP, internalTrafficPolicy Local,
+	// trafficDistribution PreferSameNode); empty when the deployment has
+	// none.
+	Sticky, Local, Nearby string
+	// Alias is an ExternalName Service whose name is a CNAME for the
+	// backend Service's; empty when the deployment has none.
+	Alias string
 	// Nginx is nginx's address in this pod; empty when nothing is in front.
 	Nginx   string
 	Metrics *probe.Metrics
@@ -166,7 +170,45 @@ func (r *Reporter) variantPaths(ctx context.Context, headless []report.Path) []r
 	if r.Local != "" {
 		paths = append(paths, r.viaService(ctx, report.IDLocal, r.Local, localExpectation(headless, r.Self.Node)))
 	}
+	if r.Nearby != "" {
+		p := r.viaService(ctx, report.IDNearby, r.Nearby, report.ExpectOK)
+		judgeNearby(&p, headless, r.Self.Node)
+		paths = append(paths, p)
+	}
+	if r.Alias != "" {
+		paths = append(paths, r.viaAlias(ctx))
+	}
 	return paths
+}
+
+// viaAlias calls the backend through the ExternalName Service: DNS answers
+// its name with a CNAME for the backend Service's name, and then that
+// name's ClusterIP. Nothing else is involved: no proxy, no port mapping.
+func (r *Reporter) viaAlias(ctx context.Context) report.Path {
+	base := r.base(report.IDAlias, report.MethodDNS)
+	name := discovery.ServiceName(r.Alias, r.Backend.Namespace, r.Backend.Domain)
+	t, err := discovery.FromAlias(ctx, r.Backend.Resolver, name, r.Backend.Port)
+	if err != nil {
+		return probe.LookupFailed(base, err)
+	}
+	return r.Prober.Call(ctx, base, t, "/whoami")
+}
+
+// judgeNearby fails a call through a PreferSameNode Service that another
+// node answered while the headless answers show a backend on node: kube-proxy
+// must prefer it. With none on node, any answer is the fallback working.
+func judgeNearby(p *report.Path, headless []report.Path, node string) {
+	if !p.OK || p.AnsweredBy == nil || p.AnsweredBy.Node == node {
+		return
+	}
+	for _, h := range headless {
+		if h.AnsweredBy != nil && h.AnsweredBy.Node == node {
+			p.OK, p.ErrorKind = false, report.ErrorOther
+			p.Error = fmt.Sprintf("trafficDistribution PreferSameNode: %s on %s answered, while %s runs on this node (%s)",
+				p.AnsweredBy.Pod, p.AnsweredBy.Node, h.AnsweredBy.Pod, node)
+			return
+		}
+	}
 }
 
 func (r *Reporter) viaService(ctx context.Context, id, service string, want report.Expectation) report.Path {

@@ -187,6 +187,55 @@ func TestLocalTrafficPolicyExpectation(t *testing.T) {
 	}
 }
 
+// TestPreferSameNodeJudgement checks the nearby path against where the
+// backends run: the Service here always reaches backend-0, on node-a.
+func TestPreferSameNodeJudgement(t *testing.T) {
+	t.Parallel()
+	b0, b1 := fakeBackend(t, "backend-0", "node-a"), fakeBackend(t, "backend-1", "node-b")
+	for _, tt := range []struct {
+		name     string
+		node     string
+		backends map[string]string
+		wantOK   bool
+	}{
+		{name: "answered on the caller's node", node: "node-a", backends: map[string]string{"backend-0": b0.Listener.Addr().String()}, wantOK: true},
+		{name: "no backend on the caller's node: the fallback answers", node: "node-b", backends: map[string]string{"backend-0": b0.Listener.Addr().String()}, wantOK: true},
+		{name: "another node answered while one runs here", node: "node-b",
+			backends: map[string]string{"backend-0": b0.Listener.Addr().String(), "backend-1": b1.Listener.Addr().String()}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCluster(t, time.Second, tt.node, tt.backends)
+			c.r.Nearby = "backend"
+			p := byID(c.r.Report(t.Context()))[report.IDNearby]
+			if p.OK != tt.wantOK || p.Expected != report.ExpectOK || (!tt.wantOK && p.ErrorKind != report.ErrorOther) {
+				t.Errorf("frontend on %s: nearby path ok %v kind %q (%s), want ok %v", tt.node, p.OK, p.ErrorKind, p.Error, tt.wantOK)
+			}
+		})
+	}
+}
+
+// TestAliasPath checks the ExternalName path: the query shows the CNAME the
+// alias followed, and the call reaches the backend Service's address.
+func TestAliasPath(t *testing.T) {
+	t.Parallel()
+	b0 := fakeBackend(t, "backend-0", "node-a")
+	c := newCluster(t, time.Second, "node-a", map[string]string{"backend-0": b0.Listener.Addr().String()})
+	c.zone.SetCNAME("backend-alias.podpaths.svc.cluster.local", "backend.podpaths.svc.cluster.local")
+	c.r.Alias = "backend-alias"
+	p := byID(c.r.Report(t.Context()))[report.IDAlias]
+	wantQuery := "backend-alias.podpaths.svc.cluster.local CNAME backend.podpaths.svc.cluster.local."
+	if !p.OK || p.Query != wantQuery || p.AnsweredBy == nil || p.AnsweredBy.Pod != "backend-0" {
+		t.Errorf("alias path = ok %v query %q answered by %v (%s), want ok, query %q, backend-0", p.OK, p.Query, p.AnsweredBy, p.Error, wantQuery)
+	}
+
+	c.zone.SetCNAME("backend-alias.podpaths.svc.cluster.local", "gone.podpaths.svc.cluster.local")
+	p = byID(c.r.Report(t.Context()))[report.IDAlias]
+	if p.OK || p.ErrorKind != report.ErrorDNS || p.Query != "backend-alias.podpaths.svc.cluster.local CNAME gone.podpaths.svc.cluster.local." {
+		t.Errorf("alias to a missing name = ok %v kind %q query %q, want dns and the CNAME it followed", p.OK, p.ErrorKind, p.Query)
+	}
+}
+
 func TestReportIsBoundedWhenEveryPeerHangs(t *testing.T) {
 	t.Parallel()
 	const timeout = 100 * time.Millisecond
