@@ -46,7 +46,7 @@ func nginxStatic() workshop.Exercise {
 			},
 			{
 				Name:   "recreate the backend Service by hand",
-				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}, workshop.CreateService{Name: "backend"}},
+				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}, workshop.CreateService{Name: "backend", From: "backend-sticky"}},
 				Within: dnsWait,
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},

@@ -49,7 +49,7 @@ func recreate() workshop.Exercise {
 			},
 			{
 				Name:   "create it again, by hand",
-				Do:     []workshop.Action{workshop.CreateService{Name: "backend"}},
+				Do:     []workshop.Action{workshop.CreateService{Name: "backend", From: "backend-sticky"}},
 				Within: dnsWait,
 				Expect: append([]workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},

@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/kube"
@@ -247,32 +246,34 @@ func (d DeletePod) Run(ctx context.Context, env *Env) error {
 }
 
 // CreateService creates a ClusterIP Service in front of the backend pods by
-// hand, as `kubectl expose statefulset backend` does: the StatefulSet's
-// selector, port 8080 to the pods' `http` port, and nothing else, so the
-// Service gets whatever ClusterIP the allocator picks. It works while the
-// `backend` Service itself is gone.
-type CreateService struct{ Name string }
+// hand, as `kubectl expose service` does: a copy of From's selector and
+// ports (From is backend when empty), and nothing else, so the new Service
+// gets whatever ClusterIP the allocator picks.
+type CreateService struct{ Name, From string }
+
+func (c CreateService) from() string { return cmp.Or(c.From, "backend") }
 
 // Command implements Action.
 func (c CreateService) Command() string {
-	return "kubectl -n podpaths expose statefulset backend --name=" + c.Name + " --port=8080 --target-port=http"
+	return "kubectl -n podpaths expose service " + c.from() + " --name=" + c.Name
 }
 
 // Run implements Action.
 func (c CreateService) Run(ctx context.Context, env *Env) error {
-	sts, err := env.Clients.Kube.AppsV1().StatefulSets(env.Namespace).Get(ctx, "backend", metav1.GetOptions{})
+	services := env.Clients.Kube.CoreV1().Services(env.Namespace)
+	from, err := services.Get(ctx, c.from(), metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("create service %s: %w", c.Name, err)
 	}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: c.Name, Namespace: env.Namespace,
 			Labels: map[string]string{"app.kubernetes.io/part-of": "podpaths"}},
-		Spec: corev1.ServiceSpec{
-			Selector: sts.Spec.Selector.MatchLabels,
-			Ports:    []corev1.ServicePort{{Port: 8080, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromString("http")}},
-		},
+		Spec: corev1.ServiceSpec{Selector: from.Spec.Selector, Ports: from.Spec.Ports},
 	}
-	_, err = env.Clients.Kube.CoreV1().Services(env.Namespace).Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
+	for i := range svc.Spec.Ports {
+		svc.Spec.Ports[i].NodePort = 0 // a ClusterIP Service may not have one
+	}
+	_, err = services.Create(ctx, svc, metav1.CreateOptions{FieldManager: manifest.FieldManager})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create service %s: %w", c.Name, err)
 	}
