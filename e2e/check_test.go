@@ -91,6 +91,12 @@ func (r *run) pathInventory() ([]string, error) {
 	if r.env.Localhost.Address != "" {
 		ids = append(ids, report.OutsideNodePortID("localhost"))
 	}
+	ids = append(ids, report.IDOutsideExternalLB)
+	if o := r.env.Outside; o != nil && o.LoadBalancer != "" {
+		for _, n := range r.env.Nodes {
+			ids = append(ids, report.ExternalLBNodeID(n.Name))
+		}
+	}
 	for _, n := range r.env.Nodes {
 		ids = append(ids, report.OutsideNodePortID(n.Name))
 	}

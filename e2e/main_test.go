@@ -243,6 +243,11 @@ func (s *suite) matrixConfig() matrix.Config {
 	} else {
 		cfg.NoOutside = "the cluster names no outside network namespace (" + cluster.EnvOutsideNetns + "), and this machine would send the call to its default gateway"
 	}
+	if o := s.env.Outside; o != nil && o.LoadBalancer != "" {
+		cfg.ExternalLB = o.LoadBalancer
+	} else {
+		cfg.NoExternalLB = "the cluster has no external load balancer in front of its nodes (the local cluster's runs on its outside client)"
+	}
 	return cfg
 }
 

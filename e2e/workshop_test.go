@@ -100,7 +100,9 @@ func (r *run) workshopEnv(t *testing.T) *workshop.Env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env.Faults = localnodes.Faults(root, f.Name, slog.New(slog.NewTextHandler(t.Output(), nil)))
+		log := slog.New(slog.NewTextHandler(t.Output(), nil))
+		env.Faults = localnodes.Faults(root, f.Name, log)
+		env.Outside = localnodes.Outside(root, f.Name, log)
 	}
 	return env
 }

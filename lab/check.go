@@ -36,8 +36,10 @@ func (a *app) check(ctx context.Context, args []string) error {
 	if *kubeconfig == "" {
 		cfg.NodeIPsUnreachable = p.NodeIPsUnreachable()
 		cfg.OutsideDial, cfg.NoOutside = p.OutsideClient()
+		cfg.ExternalLB, cfg.NoExternalLB = p.ExternalLB()
 	} else {
 		cfg.NoOutside = "--kubeconfig names another cluster, whose clients outside it the lab does not know"
+		cfg.NoExternalLB = "--kubeconfig names another cluster, whose load balancers the lab does not know"
 	}
 	started := time.Now()
 	res, err := matrix.New(c.Kube, cfg).Run(ctx)

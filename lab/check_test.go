@@ -21,13 +21,13 @@ func TestCheck(t *testing.T) {
 		{
 			name:        "healthy lab",
 			spread:      map[string]int{"backend-0": 10, "backend-1": 10},
-			wantSummary: "All 11 paths (10 actions) ok, 3 skipped (outside-clusterip: the fake cluster has no outside client; frontend-backend-env: enableServiceLinks is false)\n",
+			wantSummary: "All 11 paths (11 actions) ok, 4 skipped (outside-clusterip: the fake cluster has no outside client; outside-external-lb: the fake cluster has no external load balancer; frontend-backend-env: enableServiceLinks is false)\n",
 		},
 		{
 			name:        "a failing path exits 1",
 			spread:      map[string]int{"backend-0": 20},
 			wantCode:    1,
-			wantSummary: "FAIL: 1 of 11 paths failed (10 actions), 3 skipped (",
+			wantSummary: "FAIL: 1 of 11 paths failed (11 actions), 4 skipped (",
 			wantFail:    1,
 		},
 	}
@@ -42,8 +42,8 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("check: exit %d (%v), want %d\n%s%s", got, err, tt.wantCode, stdout, stderr)
 			}
 			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-			if len(lines) != 15 || !strings.HasPrefix(lines[14]+"\n", tt.wantSummary) {
-				t.Errorf("check output: got %d lines ending %q, want 14 path lines and %q", len(lines), lines[len(lines)-1], tt.wantSummary)
+			if len(lines) != 16 || !strings.HasPrefix(lines[15]+"\n", tt.wantSummary) {
+				t.Errorf("check output: got %d lines ending %q, want 15 path lines and %q", len(lines), lines[len(lines)-1], tt.wantSummary)
 			}
 			if lines[0] != "outside -> localhost 127.0.0.1:30080 via nodeport: ok frontend-a@podpaths-worker "+latencyOf(lines[0]) {
 				t.Errorf("first line: got %q", lines[0])
@@ -63,8 +63,8 @@ func TestCheck(t *testing.T) {
 			if err := xml.Unmarshal(raw, &doc); err != nil {
 				t.Fatalf("parse junit: %v", err)
 			}
-			if doc.Tests != 14 || doc.Failures != tt.wantFail || doc.Skipped != 3 {
-				t.Errorf("junit: got tests=%d failures=%d skipped=%d, want 14/%d/3", doc.Tests, doc.Failures, doc.Skipped, tt.wantFail)
+			if doc.Tests != 15 || doc.Failures != tt.wantFail || doc.Skipped != 4 {
+				t.Errorf("junit: got tests=%d failures=%d skipped=%d, want 15/%d/4", doc.Tests, doc.Failures, doc.Skipped, tt.wantFail)
 			}
 		})
 	}
@@ -90,8 +90,8 @@ func TestCheckWithKubeconfig(t *testing.T) {
 	if string(e.kubeconfig) != "file-kubeconfig" || slices.Contains(e.provider.calls, "Kubeconfig") {
 		t.Errorf("check --kubeconfig: clients got %q, provider calls %v", e.kubeconfig, e.provider.calls)
 	}
-	if strings.Contains(stdout, "localhost") || !strings.Contains(stdout, "(9 actions)") || !strings.Contains(stdout, "outside-clusterip: --kubeconfig names another cluster") {
-		t.Errorf("check --kubeconfig: want neither the provider's localhost mapping nor its outside client, 9 actions:\n%s", stdout)
+	if strings.Contains(stdout, "localhost") || !strings.Contains(stdout, "(10 actions)") || !strings.Contains(stdout, "outside-clusterip: --kubeconfig names another cluster") {
+		t.Errorf("check --kubeconfig: want neither the provider's localhost mapping nor its outside client, 10 actions:\n%s", stdout)
 	}
 }
 

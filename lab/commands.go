@@ -47,6 +47,9 @@ type provider interface {
 	// OutsideClient dials from a client outside the cluster that is not
 	// this machine, or is nil, with the reason there is none.
 	OutsideClient() (probe.DialFunc, string)
+	// ExternalLB is host:port of the load balancer in front of the nodes'
+	// NodePorts, or "" with the reason there is none.
+	ExternalLB() (string, string)
 }
 
 // hostCluster is a provider whose nodes run on this machine (local): its

@@ -82,6 +82,7 @@ func (a *app) workshop(ctx context.Context, timeout time.Duration) (*workshop.Ru
 	cfg.Localhost = a.localhost(p, "", "")
 	cfg.NodeIPsUnreachable = p.NodeIPsUnreachable()
 	cfg.OutsideDial, cfg.NoOutside = p.OutsideClient()
+	cfg.ExternalLB, cfg.NoExternalLB = p.ExternalLB()
 	env := &workshop.Env{
 		Clients: c, Namespace: a.g.namespace, Root: a.g.root, Overlay: p.Overlay(), Provider: p.Name(),
 		// kind's network plugin, kindnet, enforces NetworkPolicy; the local

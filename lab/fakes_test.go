@@ -82,6 +82,10 @@ func (p *fakeProvider) StartLoadBalancer(context.Context) (bool, error) {
 func (p *fakeProvider) LoadBalancerStatus() string { return "cloud-provider-kind: running (pid 42)" }
 
 func (p *fakeProvider) NodeIPsUnreachable() string { return "" }
+func (p *fakeProvider) ExternalLB() (string, string) {
+	return "", "the fake cluster has no external load balancer"
+}
+
 func (p *fakeProvider) OutsideClient() (probe.DialFunc, string) {
 	return nil, "the fake cluster has no outside client"
 }

@@ -132,6 +132,7 @@ func kubeProxyStopped() workshop.Exercise {
 		Predict: []string{
 			"kube-proxy stops on node B. Does the `backend` Service still answer from a pod on node B?",
 			"A new Service `backend-drill` is created. Does it answer from node A? From node B?",
+			"The external load balancer in front of the NodePorts checks each node's kube-proxy. What does it do with node B?",
 		},
 		Steps: []workshop.Step{
 			{
@@ -144,19 +145,28 @@ func kubeProxyStopped() workshop.Exercise {
 					callFrom(nodeB, "backend", report.ErrorNone, "the rules kube-proxy wrote stay in the kernel"),
 					callFrom("podpaths-a", "backend-drill", report.ErrorNone, "node A's kube-proxy programmed the new Service"),
 					callFrom(nodeB, "backend-drill", report.ErrorTimeout, "nobody programmed it on node B"),
-					workshop.CheckPasses(true),
+					workshop.Path{ID: report.ExternalLBNodeID(nodeB), Is: workshop.FailsWith(report.ErrorOther),
+						Why: "the load balancer asks kube-proxy's `:10256/healthz` on every node each second, and took node B out after two failures, although its NodePort still answers"},
+					workshop.Path{ID: report.IDOutsideExternalLB, Is: workshop.Works, Why: "every call goes through node A"},
+					workshop.CheckPasses(false),
 				},
 			},
 			{
-				Name:   "start kube-proxy again",
-				Do:     []workshop.Action{start},
-				Expect: []workshop.Expectation{callFrom(nodeB, "backend-drill", report.ErrorNone, "kube-proxy syncs every Service when it starts")},
+				Name: "start kube-proxy again",
+				Do:   []workshop.Action{start},
+				Expect: []workshop.Expectation{
+					callFrom(nodeB, "backend-drill", report.ErrorNone, "kube-proxy syncs every Service when it starts"),
+					workshop.Path{ID: report.ExternalLBNodeID(nodeB), Is: workshop.Works, Why: "two passing checks bring node B back"},
+					workshop.CheckPasses(true),
+				},
 			},
 		},
 		Undo: []workshop.Action{start},
 		Explain: `kube-proxy watches Services and EndpointSlices and writes the node's packet-rewriting rules; the
 kernel does the forwarding. So while it is stopped, what it wrote keeps working, and only changes are missed:
-a new Service, a new endpoint, a pod that left. When it starts again it syncs everything.
+a new Service, a new endpoint, a pod that left. When it starts again it syncs everything. A load balancer in front of
+the NodePorts cannot see stale rules, so it asks kube-proxy itself: cloud load balancers and the lab's HAProxy check
+` + "`:10256/healthz`" + ` on every node and stop sending new connections to a node whose kube-proxy does not answer.
 See https://kubernetes.io/docs/reference/networking/virtual-ips/.`,
 	}
 }

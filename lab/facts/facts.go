@@ -51,6 +51,9 @@ type Outside struct {
 	IP string `json:"ip"`
 	// NetNS is a file that pins the namespace, for nsenter --net.
 	NetNS string `json:"netns"`
+	// LoadBalancer is host:port of the external load balancer that runs
+	// there, in front of the nodes' NodePorts.
+	LoadBalancer string `json:"loadBalancer,omitempty"`
 }
 
 // Marshal renders cluster.json.

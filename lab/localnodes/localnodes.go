@@ -21,6 +21,12 @@ func Faults(root, name string, log *slog.Logger) workshop.NodeFaults {
 	return local.New(local.Options{Name: name, Root: root, Logger: log})
 }
 
+// Outside is the local cluster called name's outside client, whose routes
+// the workshop changes.
+func Outside(root, name string, log *slog.Logger) workshop.OutsideNetwork {
+	return local.New(local.Options{Name: name, Root: root, Logger: log})
+}
+
 // DialFrom dials from the network namespace pinned at file, such as the
 // local cluster's outside client: `make check`'s calls from a machine that
 // is no node. addr must hold an IP address.

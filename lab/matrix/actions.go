@@ -49,7 +49,7 @@ func (c *Checker) outsideActions(t targets) []outside {
 		}
 		out = append(out, o)
 	}
-	return append(out, c.loadBalancerAction(t), outside{action: c.clusterIPAction(t)})
+	return append(out, c.loadBalancerAction(t), outside{action: c.clusterIPAction(t)}, outside{action: c.externalLBAction(t)})
 }
 
 // clusterIPAction calls the backend's ClusterIP from the outside client,

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +40,8 @@ const (
 	worker2    = "podpaths-worker2"
 	lbIP       = "172.18.0.200"
 	backendIP  = "10.96.0.80"
+	// externalLB is the load balancer in front of the NodePorts.
+	externalLB = "172.31.0.2:8080"
 )
 
 var nodeIPs = map[string]string{cpNode: "172.18.0.2", workerNode: "172.18.0.3", worker2: "172.18.0.4"}
@@ -219,13 +223,29 @@ func newFixture(t *testing.T) *fixture {
 		endpointSlice("frontend-nodeport", map[string]string{"10.244.1.5": workerNode, "10.244.2.6": worker2}),
 		endpointSlice("backend", map[string]string{"10.244.2.5": worker2, "10.244.1.6": workerNode, "10.244.0.7": cpNode}),
 	)
+	f.routes[externalLB] = startExternalLB(t, slices.Sorted(maps.Keys(nodeIPs)), front)
 	cfg := DefaultConfig()
+	cfg.ExternalLB = externalLB
 	cfg.Localhost = Localhost{Address: loop, Node: cpNode}
 	cfg.OutsideTimeout = 2 * time.Second
 	cfg.InsideTimeout = 2 * time.Second
 	cfg.APIProxy = false
 	f.cfg = cfg
 	return f
+}
+
+// startExternalLB stands in for HAProxy: it passes each call on to the
+// frontend and names the nodes in turn, round robin, in the node header. It
+// returns its loopback address.
+func startExternalLB(t *testing.T, nodes []string, front http.Handler) string {
+	t.Helper()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(nodeHeader, nodes[int(calls.Add(1)-1)%len(nodes)])
+		front.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }
 
 // hang makes addr reach a server that accepts and never answers.

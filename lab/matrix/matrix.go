@@ -80,6 +80,13 @@ type Config struct {
 	// skipped with NoOutside as its reason.
 	OutsideDial probe.DialFunc
 	NoOutside   string
+	// ExternalLB is host:port of a load balancer in front of the nodes'
+	// NodePorts (the local cluster's HAProxy), with a server per node that
+	// it names in the X-Podpaths-Node header of each answer. "" means there
+	// is none, and its checks are skipped with NoExternalLB as the reason.
+	ExternalLB   string
+	NoExternalLB string
+
 	// PerNode asks a frontend on every node that runs one for its own path
 	// report and spread, through the API server's pod proxy, when the
 	// frontends run on more than one node: each node's view, with the node

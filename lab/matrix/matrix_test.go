@@ -55,8 +55,10 @@ func TestRun(t *testing.T) {
 				report.SiblingID("backend-1", "backend-2"): pass,
 				report.IDOutsideWhoami:                     pass,
 				report.IDSidecar:                           pass,
+				report.IDOutsideExternalLB:                 pass,
+				report.ExternalLBNodeID(worker2):           pass,
 			},
-			ok: 16, skipped: 1, passed: true, entry: "nodeport 127.0.0.1:", reasonHas: "frontend-backend-env: BACKEND_SERVICE_HOST not set",
+			ok: 20, skipped: 1, passed: true, entry: "nodeport 127.0.0.1:", reasonHas: "frontend-backend-env: BACKEND_SERVICE_HOST not set",
 		},
 		{
 			name: "LoadBalancer pending is skipped with the reason",
@@ -64,25 +66,50 @@ func TestRun(t *testing.T) {
 				f.replace(service("frontend", corev1.ServiceTypeLoadBalancer, 80, 31234, ""))
 			},
 			checks: map[string]want{report.IDOutsideLoadBalancer: {report.OutcomeSkip, report.ErrorUnconfigured}},
-			ok:     15, skipped: 2, passed: true,
+			ok:     19, skipped: 2, passed: true,
 			reasonHas: "outside-loadbalancer: service frontend has no LoadBalancer ingress address yet",
+		},
+		{
+			name: "a node the external load balancer took out fails",
+			setup: func(f *fixture) {
+				f.routes[externalLB] = startExternalLB(f.t, []string{cpNode, workerNode}, f.front)
+			},
+			checks: map[string]want{
+				report.IDOutsideExternalLB:          pass,
+				report.ExternalLBNodeID(workerNode): pass,
+				report.ExternalLBNodeID(worker2):    {report.OutcomeFail, report.ErrorOther},
+			},
+			ok: 19, failed: 1, skipped: 1,
+		},
+		{
+			name:   "an external load balancer that refuses fails every row",
+			setup:  func(f *fixture) { f.refuse(externalLB) },
+			checks: map[string]want{report.IDOutsideExternalLB: {report.OutcomeFail, report.ErrorRefused}, report.ExternalLBNodeID(cpNode): {report.OutcomeFail, report.ErrorRefused}},
+			ok:     16, failed: 4, skipped: 1,
+		},
+		{
+			name:   "without an external load balancer its rows are skipped with the reason",
+			setup:  func(f *fixture) { f.cfg.ExternalLB, f.cfg.NoExternalLB = "", "kind: none in front of the nodes" },
+			checks: map[string]want{report.IDOutsideExternalLB: {report.OutcomeSkip, report.ErrorUnconfigured}},
+			ok:     16, skipped: 2, passed: true,
+			reasonHas: "outside-external-lb: kind: none in front of the nodes",
 		},
 		{
 			name:   "the backend's ClusterIP is not reachable from outside, as it must not be",
 			checks: map[string]want{report.IDOutsideClusterIP: {report.OutcomePass, report.ErrorOther}},
-			ok:     16, skipped: 1, passed: true,
+			ok:     20, skipped: 1, passed: true,
 		},
 		{
 			name:   "a ClusterIP that answers from outside fails",
 			setup:  func(f *fixture) { f.outside[backendIP+":8080"] = f.server.Listener.Addr().String() },
 			checks: map[string]want{report.IDOutsideClusterIP: {report.OutcomeFail, ""}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name:   "without an outside client the ClusterIP check is skipped with the reason",
 			setup:  func(f *fixture) { f.cfg.NoOutside = "kind: no client outside the cluster but this machine" },
 			checks: map[string]want{report.IDOutsideClusterIP: {report.OutcomeSkip, report.ErrorUnconfigured}},
-			ok:     15, skipped: 2, passed: true,
+			ok:     19, skipped: 2, passed: true,
 			reasonHas: "outside-clusterip: kind: no client outside the cluster but this machine",
 		},
 		{
@@ -91,19 +118,19 @@ func TestRun(t *testing.T) {
 				f.replace(service("backend", corev1.ServiceTypeClusterIP, 8080, 0, ""))
 			},
 			checks: map[string]want{report.IDOutsideClusterIP: {report.OutcomeFail, report.ErrorOther}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name:   "a refusing node fails as refused",
 			setup:  func(f *fixture) { f.refuse(nodeAddr(workerNode)) },
 			checks: map[string]want{report.OutsideNodePortID(workerNode): {report.OutcomeFail, report.ErrorRefused}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name:   "a hanging node fails as timeout",
 			setup:  func(f *fixture) { f.hang(nodeAddr(worker2)) },
 			checks: map[string]want{report.OutsideNodePortID(worker2): {report.OutcomeFail, report.ErrorTimeout}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name: "externalTrafficPolicy Local: nodes without an endpoint must drop",
@@ -125,7 +152,7 @@ func TestRun(t *testing.T) {
 				report.OutsideNodePortID(worker2):     {report.OutcomePass, report.ErrorTimeout},
 				report.IDOutsidePaths:                 pass,
 			},
-			ok: 16, skipped: 1, passed: true, entry: "nodeport " + nodeAddr(workerNode),
+			ok: 20, skipped: 1, passed: true, entry: "nodeport " + nodeAddr(workerNode),
 		},
 		{
 			name: "externalTrafficPolicy Local: a node that hides the client's address fails",
@@ -139,7 +166,7 @@ func TestRun(t *testing.T) {
 				f.hang(nodeAddr(worker2))
 			},
 			checks: map[string]want{report.OutsideNodePortID(workerNode): {report.OutcomeFail, report.ErrorOther}},
-			ok:     15, failed: 1, skipped: 1, entry: "loadbalancer",
+			ok:     19, failed: 1, skipped: 1, entry: "loadbalancer",
 		},
 		{
 			name: "externalTrafficPolicy Local: this machine as the node reaches any endpoint",
@@ -157,7 +184,7 @@ func TestRun(t *testing.T) {
 				report.OutsideNodePortID(cpNode):      pass,
 				report.OutsideNodePortID(worker2):     {report.OutcomePass, report.ErrorTimeout},
 			},
-			ok: 16, skipped: 1, passed: true, entry: "nodeport 127.0.0.1",
+			ok: 20, skipped: 1, passed: true, entry: "nodeport 127.0.0.1",
 		},
 		{
 			name: "externalTrafficPolicy Local: a node without an endpoint that answers fails",
@@ -168,7 +195,7 @@ func TestRun(t *testing.T) {
 				f.front.set(pathWhoami, jsonHandler(identitySeeing("127.0.0.1")))
 			},
 			checks: map[string]want{report.OutsideNodePortID(cpNode): {report.OutcomeFail, report.ErrorNone}},
-			ok:     14, failed: 2, skipped: 1, // control plane and localhost (which reaches it) answered
+			ok:     18, failed: 2, skipped: 1, // control plane and localhost (which reaches it) answered
 		},
 		{
 			name: "node IPs unreachable from this machine are skipped, localhost carries on",
@@ -184,7 +211,7 @@ func TestRun(t *testing.T) {
 				report.OutsideNodePortID("localhost"): pass,
 				report.IDOutsidePaths:                 pass,
 			},
-			ok: 13, skipped: 4, passed: true, entry: "nodeport 127.0.0.1:",
+			ok: 17, skipped: 4, passed: true, entry: "nodeport 127.0.0.1:",
 			reasonHas: "outside-nodeport-podpaths-worker: node IPs are inside Docker Desktop's VM",
 		},
 		{
@@ -200,7 +227,7 @@ func TestRun(t *testing.T) {
 				"frontend-sidecar-podip":                   {report.OutcomeFail, report.ErrorNone},
 				report.FrontendBackendID(report.MethodEnv): {report.OutcomeSkip, report.ErrorUnconfigured},
 			},
-			ok: 14, failed: 2, skipped: 1,
+			ok: 18, failed: 2, skipped: 1,
 		},
 		{
 			name: "no outside entry: the API-server proxy carries the inside actions",
@@ -219,7 +246,7 @@ func TestRun(t *testing.T) {
 				report.IDSpread:                  pass,
 				report.IDSidecar:                 pass,
 			},
-			ok: 11, failed: 4, skipped: 2, entry: "apiserver-proxy services/podpaths/frontend:80",
+			ok: 15, failed: 4, skipped: 2, entry: "apiserver-proxy services/podpaths/frontend:80",
 		},
 		{
 			name: "no entry and no proxy: the inside actions are skipped",
@@ -235,7 +262,7 @@ func TestRun(t *testing.T) {
 				report.IDOutsidePaths:        {report.OutcomeSkip, report.ErrorUnconfigured},
 				report.IDSpread:              {report.OutcomeSkip, report.ErrorUnconfigured},
 			},
-			ok: 1, failed: 5, skipped: 4,
+			ok: 5, failed: 5, skipped: 4,
 		},
 		{
 			name: "a missing NodePort Service fails the NodePort checks",
@@ -247,7 +274,7 @@ func TestRun(t *testing.T) {
 				report.OutsideNodePortID(worker2):     {report.OutcomeFail, report.ErrorOther},
 				report.IDOutsidePaths:                 pass,
 			},
-			ok: 12, failed: 4, skipped: 1, entry: "loadbalancer " + lbAddr,
+			ok: 16, failed: 4, skipped: 1, entry: "loadbalancer " + lbAddr,
 		},
 		{
 			name: "a spread that stays on one pod fails",
@@ -255,7 +282,7 @@ func TestRun(t *testing.T) {
 				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 20}, 0))
 			},
 			checks: map[string]want{report.IDSpread: {report.OutcomeFail, report.ErrorOther}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name: "a busy spread is asked again after the wait it names",
@@ -263,7 +290,7 @@ func TestRun(t *testing.T) {
 				f.front.set(pathSpread, busyOnce(spreadHandler(map[string]int{"backend-0": 7, "backend-1": 13}, 0)))
 			},
 			checks: map[string]want{report.IDSpread: pass},
-			ok:     16, skipped: 1, passed: true,
+			ok:     20, skipped: 1, passed: true,
 		},
 		{
 			name: "a spread that stays busy fails with http",
@@ -274,7 +301,7 @@ func TestRun(t *testing.T) {
 				})
 			},
 			checks: map[string]want{report.IDSpread: {report.OutcomeFail, report.ErrorHTTP}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name: "a spread with failed calls fails",
@@ -282,7 +309,7 @@ func TestRun(t *testing.T) {
 				f.front.set(pathSpread, spreadHandler(map[string]int{"backend-0": 9, "backend-1": 9}, 2))
 			},
 			checks: map[string]want{report.IDSpread: {report.OutcomeFail, report.ErrorOther}},
-			ok:     15, failed: 1, skipped: 1,
+			ok:     19, failed: 1, skipped: 1,
 		},
 		{
 			name: "an unreadable path report fails the call",
@@ -290,7 +317,7 @@ func TestRun(t *testing.T) {
 				f.front.set(pathPaths, rawHandler(http.StatusOK, "<html>not json</html>"))
 			},
 			checks: map[string]want{report.IDOutsidePaths: {report.OutcomeFail, report.ErrorOther}},
-			ok:     12, failed: 1, // the four report paths are gone
+			ok:     16, failed: 1, // the four report paths are gone
 		},
 		{
 			name: "nginx answering 502 for /my-be/ fails as http",
@@ -298,7 +325,7 @@ func TestRun(t *testing.T) {
 				f.front.set(pathMyWhoami, rawHandler(http.StatusBadGateway, "bad gateway"))
 			},
 			checks: map[string]want{report.IDOutsideWhoami: {report.OutcomeFail, report.ErrorHTTP}},
-			ok:     14, failed: 1, skipped: 1,
+			ok:     18, failed: 1, skipped: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -324,8 +351,8 @@ func TestRun(t *testing.T) {
 				}
 			}
 			s := res.Summary()
-			if s.OK != tt.ok || s.Failed != tt.failed || s.Skipped != tt.skipped || s.Actions != 10 {
-				t.Errorf("summary: got ok=%d failed=%d skipped=%d actions=%d, want %d/%d/%d/10\n%s",
+			if s.OK != tt.ok || s.Failed != tt.failed || s.Skipped != tt.skipped || s.Actions != 11 {
+				t.Errorf("summary: got ok=%d failed=%d skipped=%d actions=%d, want %d/%d/%d/11\n%s",
 					s.OK, s.Failed, s.Skipped, s.Actions, tt.ok, tt.failed, tt.skipped, lines(t, res))
 			}
 			if res.Passed() != tt.passed {

@@ -67,8 +67,8 @@ func TestPerNodeActionsAskAFrontendOnEachNode(t *testing.T) {
 	if !res.Passed() {
 		t.Errorf("run failed:\n%s", lines(t, res))
 	}
-	if s := res.Summary(); s.Actions != 14 {
-		t.Errorf("actions: got %d, want 10 plus a report and a spread per node\n%s", s.Actions, lines(t, res))
+	if s := res.Summary(); s.Actions != 15 {
+		t.Errorf("actions: got %d, want 11 plus a report and a spread per node\n%s", s.Actions, lines(t, res))
 	}
 	got := map[string]Check{}
 	for _, c := range res.Checks() {

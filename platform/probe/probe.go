@@ -97,6 +97,8 @@ type Result struct {
 	Retried bool
 	// RetryAfter is the wait a busy peer (429) asked for; see RetryBusy.
 	RetryAfter time.Duration
+	// Header is the answer's header, e.g. what a load balancer added.
+	Header http.Header
 }
 
 // Get calls http://addr+path and reads the answer. host, when set, is sent as
@@ -137,7 +139,7 @@ func (p *Prober) GetURL(ctx context.Context, url, host string) Result {
 	}
 	defer resp.Body.Close() //nolint:errcheck // read-only body
 	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	res.Status, res.Latency = resp.StatusCode, time.Since(start)
+	res.Status, res.Latency, res.Header = resp.StatusCode, time.Since(start), resp.Header
 	if resp.StatusCode == http.StatusTooManyRequests {
 		res.RetryAfter = retryAfter(resp.Header)
 	}

@@ -78,6 +78,14 @@ func SiblingFrom(id string) (from string, ok bool) {
 // sibling to call.
 func SiblingsLookupID(from string) string { return "backend-" + from + "-backend-headless" }
 
+// IDOutsideExternalLB is a call from outside through the external load
+// balancer in front of the nodes' NodePorts.
+const IDOutsideExternalLB = "outside-external-lb"
+
+// ExternalLBNodeID is the external load balancer sending calls to the
+// NodePort on one node.
+func ExternalLBNodeID(node string) string { return "external-lb-nodeport-" + node }
+
 // OutsideNodePortID is a call from outside to the NodePort on one node, or
 // on the localhost mapping ("localhost").
 func OutsideNodePortID(label string) string { return "outside-nodeport-" + label }

@@ -24,6 +24,8 @@ func TestIDs(t *testing.T) {
 		{OutsideNodePortID("podpaths-b"), "outside-nodeport-podpaths-b"},
 		{IDOutsideLoadBalancer, "outside-loadbalancer"},
 		{IDOutsideClusterIP, "outside-clusterip"},
+		{IDOutsideExternalLB, "outside-external-lb"},
+		{ExternalLBNodeID("podpaths-b"), "external-lb-nodeport-podpaths-b"},
 		{IDOutsidePaths, "outside-frontend-paths"},
 		{IDOutsidePeers, "outside-nginx-backend-peers"},
 		{IDOutsideWhoami, "outside-nginx-backend-whoami"},

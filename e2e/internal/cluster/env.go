@@ -135,6 +135,9 @@ type Node struct {
 type Outside struct {
 	Netns string
 	IP    string
+	// LoadBalancer is host:port of the external load balancer that runs
+	// there, in front of the nodes' NodePorts; "" when there is none.
+	LoadBalancer string
 }
 
 // Env is one cluster under test.
@@ -272,7 +275,7 @@ func (e *Env) learnLocal() error {
 		}
 	}
 	if f.Outside.NetNS != "" {
-		e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP}
+		e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP, LoadBalancer: f.Outside.LoadBalancer}
 	}
 	if f.Domain != "" && !e.Opts.domainSet {
 		e.Opts.ClusterDomain = f.Domain

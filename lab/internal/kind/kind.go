@@ -254,6 +254,12 @@ func (p *Provider) OutsideClient() (probe.DialFunc, string) {
 	return nil, "kind: this machine is the only client outside the cluster, and it would send the call to its default gateway"
 }
 
+// ExternalLB is none: no load balancer of the lab's own runs in front of
+// kind's nodes (cloud-provider-kind's is the LoadBalancer Service's).
+func (p *Provider) ExternalLB() (string, string) {
+	return "", "kind: no load balancer of the lab's own runs in front of the nodes' NodePorts"
+}
+
 // Localhost returns where the config publishes the NodePort on this machine.
 func (p *Provider) Localhost() (matrix.Localhost, error) {
 	raw, err := os.ReadFile(p.opts.ConfigFile)

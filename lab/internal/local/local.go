@@ -182,11 +182,25 @@ func (p *Provider) Localhost() (matrix.Localhost, error) {
 // machine of its own that is no node: it has routes to the node IPs and the
 // LoadBalancer range only, as a laptop on the nodes' network would.
 func (p *Provider) OutsideClient() (probe.DialFunc, string) {
+	// Joining a network namespace needs root; without it every dial would
+	// fail, and a call that must fail would look blocked.
+	if os.Geteuid() != 0 {
+		return nil, "calling from the outside client's network namespace needs root (sudo make check)"
+	}
 	f, err := p.facts()
 	if err != nil || f.Outside.NetNS == "" {
 		return nil, fmt.Sprintf("the outside client's network namespace is not known (%v)", err)
 	}
 	return host.DialFrom(f.Outside.NetNS), ""
+}
+
+// ExternalLB is HAProxy on the outside client, which `up` started.
+func (p *Provider) ExternalLB() (string, string) {
+	f, err := p.facts()
+	if err != nil || f.Outside.LoadBalancer == "" {
+		return "", fmt.Sprintf("the external load balancer is not known (%v): make local-up starts it", err)
+	}
+	return f.Outside.LoadBalancer, ""
 }
 
 // NodeIPsUnreachable is "": the nodes are this machine.

@@ -167,3 +167,25 @@ func render(name string, data any) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// externalLBView is what haproxy.cfg.tmpl sees: where the load balancer
+// listens, and one server per node.
+type externalLBView struct {
+	Listen     string
+	HealthPort int
+	Nodes      []externalLBServer
+}
+
+type externalLBServer struct{ Name, Addr string }
+
+// kubeProxyHealthPort is kube-proxy's healthzBindAddress port.
+const kubeProxyHealthPort = 10256
+
+// renderExternalLB renders HAProxy's configuration: every node's NodePort.
+func renderExternalLB(c cluster.Cluster, nodePort int32) ([]byte, error) {
+	v := externalLBView{Listen: c.ExternalLB().String(), HealthPort: kubeProxyHealthPort}
+	for _, n := range c.Nodes {
+		v.Nodes = append(v.Nodes, externalLBServer{Name: n.Name, Addr: netip.AddrPortFrom(n.IP, uint16(nodePort)).String()})
+	}
+	return render("haproxy.cfg.tmpl", v)
+}

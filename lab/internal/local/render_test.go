@@ -159,6 +159,8 @@ func TestKubeProxyConfig(t *testing.T) {
 		{[]string{"clusterCIDR"}, "10.244.0.0/16"},
 		{[]string{"conntrack", "maxPerCore"}, float64(0)},
 		{[]string{"iptables", "localhostNodePorts"}, true},
+		// The external load balancer asks it from another machine.
+		{[]string{"healthzBindAddress"}, "0.0.0.0:10256"},
 	}
 	for _, ch := range checks {
 		if got := lookup(t, doc, ch.keys...); got != ch.want {
@@ -293,5 +295,33 @@ func TestNodeBConfigs(t *testing.T) {
 	}
 	if cni := string(files[1].data); !strings.Contains(cni, `"subnet": "10.244.1.0/24"`) || !strings.Contains(cni, l.Node("podpaths-b").CNIIPAM()) {
 		t.Errorf("node B's CNI config must hand out 10.244.1.0/24 from its own IPAM dir:\n%s", cni)
+	}
+}
+
+// TestExternalLBConfig checks HAProxy's configuration: it listens on the
+// outside client, has one server per node's NodePort, and checks each node's
+// kube-proxy.
+func TestExternalLBConfig(t *testing.T) {
+	t.Parallel()
+	c := clustertest.TwoNodes(t)
+	raw, err := renderExternalLB(c, 30080)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	for _, want := range []string{
+		"bind 172.31.0.2:8080",
+		"server podpaths-a 192.0.2.2:30080 check port 10256",
+		"server podpaths-b 172.30.0.2:30080 check port 10256",
+		"option httpchk GET /healthz",
+		"http-response set-header X-Podpaths-Node %[srv_name]",
+		"user haproxy",
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("haproxy.cfg lacks %q:\n%s", want, cfg)
+		}
+	}
+	if n := strings.Count(cfg, "\n    server "); n != len(c.Nodes) {
+		t.Errorf("haproxy.cfg has %d servers, want one per node (%d)", n, len(c.Nodes))
 	}
 }

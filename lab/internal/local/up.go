@@ -123,6 +123,9 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err := guards.PlaceJumps(ctx, p.host, plan); err != nil {
 		return err
 	}
+	if err := p.startExternalLB(ctx, c); err != nil {
+		return err
+	}
 	if err := p.writeFacts(c); err != nil {
 		return err
 	}
@@ -159,6 +162,24 @@ func (p *Provider) writeConfigs(c cluster.Cluster) error {
 		}
 	}
 	return nil
+}
+
+// startExternalLB renders HAProxy's configuration from the nodes and starts
+// it in the outside client; it waits until HAProxy accepts connections.
+func (p *Provider) startExternalLB(ctx context.Context, c cluster.Cluster) error {
+	cfg, err := renderExternalLB(c, p.opts.NodePort)
+	if err != nil {
+		return err
+	}
+	if err := host.WriteFile(p.layout.ExternalLBConfig(), cfg, 0o644); err != nil {
+		return err
+	}
+	lb := daemons.ExternalLB(c, p.layout)
+	if err := daemons.Ensure(ctx, p.log, lb); err != nil {
+		return err
+	}
+	addr := c.ExternalLB().String()
+	return daemons.WaitFor(ctx, lb.String(), daemonTimeout, 100*time.Millisecond, daemons.Accepts("tcp", addr), &lb)
 }
 
 // startControlPlane starts etcd, the API server, the controller manager and

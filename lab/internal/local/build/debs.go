@@ -14,10 +14,11 @@ import (
 // container runtime (containerd, runc), the CNI plugins (bridge, host-local,
 // portmap, loopback in /usr/lib/cni), and the tools the kubelet, kube-proxy
 // and the lab call (iptables, conntrack, ip, nsenter, unshare, mount, and
-// sysctl for node B's own network namespace).
+// sysctl for node B's own network namespace), and HAProxy, the external
+// load balancer in front of the nodes' NodePorts.
 var debPackages = []string{
 	"containerd", "runc", "containernetworking-plugins",
-	"iptables", "conntrack", "iproute2", "util-linux", "mount", "procps",
+	"iptables", "conntrack", "iproute2", "util-linux", "mount", "procps", "haproxy",
 }
 
 // missingPackages reads `dpkg-query -W -f '${Package} ${db:Status-Status}\n'`

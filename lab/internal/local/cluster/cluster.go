@@ -93,6 +93,15 @@ type Outside struct {
 	IP     netip.Prefix
 }
 
+// ExternalLBPort is the external load balancer's port.
+const ExternalLBPort = 8080
+
+// ExternalLB is where the external load balancer in front of the NodePorts
+// listens: on the outside client, a machine of its own.
+func (c Cluster) ExternalLB() netip.AddrPort {
+	return netip.AddrPortFrom(c.Outside.IP.Addr(), ExternalLBPort)
+}
+
 // Defaults of the local cluster (docs: notes/contract "Offline local cluster").
 var (
 	defaultServiceCIDR = netip.MustParsePrefix("10.96.0.0/16")
@@ -294,7 +303,7 @@ func (c Cluster) Facts(kubeconfig string) facts.Facts {
 		Kubeconfig:  kubeconfig,
 		NodeName:    c.ControlPlane().Name,
 		NodeIP:      c.ControlPlane().IP.String(),
-		Outside:     facts.Outside{IP: c.Outside.IP.Addr().String(), NetNS: c.Outside.NetNS},
+		Outside:     facts.Outside{IP: c.Outside.IP.Addr().String(), NetNS: c.Outside.NetNS, LoadBalancer: c.ExternalLB().String()},
 		ServiceCIDR: c.ServiceCIDR.String(),
 		PodCIDR:     c.PodCIDR.String(),
 		LBCIDR:      c.LBCIDR.String(),

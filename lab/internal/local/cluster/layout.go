@@ -30,6 +30,9 @@ func (l Layout) Etcd() string { return filepath.Join(l.Dir, "etcd") }
 // config holds the files every node reads.
 func (l Layout) config() string { return filepath.Join(l.Dir, "config") }
 
+// ExternalLBConfig is HAProxy's configuration, the external load balancer.
+func (l Layout) ExternalLBConfig() string { return filepath.Join(l.config(), "haproxy.cfg") }
+
 // SysctlsFile keeps the machine's own values of the sysctls the cluster
 // changes, for `down` to put back.
 func (l Layout) SysctlsFile() string { return filepath.Join(l.Dir, "sysctls.json") }

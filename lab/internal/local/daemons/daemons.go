@@ -222,6 +222,15 @@ func MetalLBController(l cluster.Layout, b Programs) Daemon {
 	return d
 }
 
+// ExternalLB is HAProxy in the outside client's network namespace: the
+// load balancer in front of the nodes' NodePorts (haproxy.cfg.tmpl).
+func ExternalLB(c cluster.Cluster, l cluster.Layout) Daemon {
+	d := controlDaemon(l, "haproxy", "/usr/sbin/haproxy", "-db", "-f", l.ExternalLBConfig())
+	d.netns = c.Outside.NetNS
+	d.configs = []string{l.ExternalLBConfig()}
+	return d
+}
+
 // allDaemons lists every daemon of the cluster in start order; `down` stops
 // them in the reverse.
 func allDaemons(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
@@ -229,5 +238,5 @@ func allDaemons(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
 	for _, n := range c.Nodes {
 		ds = append(ds, ForNode(l, n, b)...)
 	}
-	return append(ds, MetalLBController(l, b))
+	return append(ds, MetalLBController(l, b), ExternalLB(c, l))
 }

@@ -76,11 +76,14 @@ func ProbeClient() *http.Client {
 	}}
 }
 
-// SocketUp is a check that a unix socket accepts connections.
-func SocketUp(path string) func(context.Context) error {
+// SocketUp checks that a unix socket accepts connections.
+func SocketUp(path string) func(context.Context) error { return Accepts("unix", path) }
+
+// Accepts checks that addr accepts connections.
+func Accepts(network, addr string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		var d net.Dialer
-		conn, err := d.DialContext(ctx, "unix", path)
+		conn, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return err
 		}
