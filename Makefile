@@ -47,8 +47,8 @@ compose-test: ## The compose smoke test: up, check every path through nginx, dow
 	@hack/compose-test.sh
 
 .PHONY: kind-up
-kind-up: ## The lab on kind: cluster, images, deploy, wait, URLs (docs/lab.md).
-	@hack/lab.sh up
+kind-up: ## The lab on kind: cluster, images, deploy, wait, URLs (docs/lab.md); KEEP=1 keeps failed nodes.
+	@hack/lab.sh $(if $(KEEP),--keep) up
 
 .PHONY: kind-down
 kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.

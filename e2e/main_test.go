@@ -20,13 +20,17 @@ import (
 	"github.com/podpaths/podpaths/e2e/internal/probecmd"
 	"github.com/podpaths/podpaths/lab/localnodes"
 	"github.com/podpaths/podpaths/lab/matrix"
+	"github.com/podpaths/podpaths/lab/rollout"
 )
 
 // How long the suite waits, before any test, for the lab to be ready and
 // then for every path of the matrix to pass.
 const (
-	readyTimeout  = 5 * time.Minute
-	lbTimeout     = 2 * time.Minute
+	readyTimeout = 5 * time.Minute
+	lbTimeout    = 2 * time.Minute
+	// lbQuiet is how long a LoadBalancer Service may go without any
+	// controller's event before the suite concludes none runs.
+	lbQuiet       = 20 * time.Second
 	matrixTimeout = 3 * time.Minute
 )
 
@@ -161,15 +165,8 @@ func (s *suite) waitForLab(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the lab in namespace %s is not ready: %w", s.env.Opts.Namespace, err)
 	}
-	err = cluster.Eventually(ctx, lbTimeout, time.Second, func(ctx context.Context) (string, bool) {
-		pending, err := s.env.LabState(ctx, true)
-		if err != nil {
-			return err.Error(), false
-		}
-		return strings.Join(pending, "; "), len(pending) == 0
-	})
-	if err != nil {
-		s.lbPending = "no LoadBalancer controller assigned an address: " + err.Error()
+	s.lbPending = s.waitForLoadBalancer(ctx)
+	if s.lbPending != "" {
 		fmt.Printf("e2e: %s\n", s.lbPending)
 	}
 	applied := s.lastApply(ctx)
@@ -201,6 +198,39 @@ func (s *suite) waitForLab(ctx context.Context) error {
 			since, applied.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// waitForLoadBalancer waits for every LoadBalancer address and returns why
+// there is none, or "". When no controller has acted on a Service (no event
+// about it) after lbQuiet, none runs, and waiting longer would only delay
+// the suite: kind without cloud-provider-kind.
+func (s *suite) waitForLoadBalancer(ctx context.Context) string {
+	start := time.Now()
+	var unattended []string
+	err := cluster.Eventually(ctx, lbTimeout, time.Second, func(ctx context.Context) (string, bool) {
+		pending, err := s.env.LabState(ctx, true)
+		if err != nil {
+			return err.Error(), false
+		}
+		if len(pending) == 0 {
+			return "", true
+		}
+		if time.Since(start) >= lbQuiet {
+			unattended, err = rollout.LoadBalancersUnattended(ctx, s.env.Client, s.env.Opts.Namespace)
+			if err == nil && len(unattended) > 0 {
+				return "", true
+			}
+		}
+		return strings.Join(pending, "; "), false
+	})
+	switch {
+	case err != nil:
+		return "no LoadBalancer controller assigned an address: " + err.Error()
+	case len(unattended) > 0:
+		return fmt.Sprintf("no LoadBalancer controller runs: %s has no address and no event after %s",
+			strings.Join(unattended, ", "), lbQuiet)
+	}
+	return ""
 }
 
 // lastApply is when the lab's objects were last applied (server-side apply

@@ -74,12 +74,21 @@ func defaultDeps() deps {
 	return deps{newProvider: newProvider, newClients: kube.FromKubeconfig, getwd: os.Getwd, machine: doctor.Host{}}
 }
 
+// underRoot resolves a path given relative to the repository root.
+func underRoot(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
+}
+
 func newProvider(g globals, log *slog.Logger) (provider, error) {
 	switch g.provider {
 	case "kind":
 		return kind.New(kind.Options{
 			Name:              g.name,
-			ConfigFile:        filepath.Join(g.root, "deploy", "kind", "cluster.yaml"),
+			ConfigFile:        underRoot(g.root, g.kindConfig),
+			Keep:              g.keep,
 			StateDir:          filepath.Join(g.root, "_output", "lab"),
 			CloudProviderKind: g.cloudProviderKind,
 			WaitForReady:      waitForControlPlane,
@@ -130,17 +139,27 @@ func (a *app) parse(fs *flag.FlagSet, args []string) error {
 // clients builds API clients from an explicit kubeconfig file, or from the
 // provider's cluster.
 func (a *app) clients(ctx context.Context, p provider, kubeconfigFile string) (kube.Clients, error) {
-	var raw []byte
-	var err error
 	if kubeconfigFile != "" {
-		raw, err = os.ReadFile(kubeconfigFile)
-	} else {
-		raw, err = p.Kubeconfig(ctx)
+		raw, err := os.ReadFile(kubeconfigFile)
+		if err != nil {
+			return kube.Clients{}, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		return a.d.newClients(raw)
 	}
+	raw, err := p.Kubeconfig(ctx)
 	if err != nil {
-		return kube.Clients{}, fmt.Errorf("%w (is the lab up? make %s-up creates it)", err, a.g.provider)
+		return kube.Clients{}, a.notUpHint(ctx, p, err)
 	}
 	return a.d.newClients(raw)
+}
+
+// notUpHint says how to create the lab when its cluster does not exist, and
+// only then: a lab that is up has another reason to fail.
+func (a *app) notUpHint(ctx context.Context, p provider, err error) error {
+	if exists, xerr := p.Exists(ctx); xerr == nil && !exists {
+		return fmt.Errorf("%w (the lab is not up: make %s-up creates it)", err, a.g.provider)
+	}
+	return err
 }
 
 func (a *app) down(ctx context.Context, args []string) error {

@@ -42,6 +42,8 @@ type fakeProvider struct {
 	exists   bool
 	lbRuns   bool
 	archives []string
+	// kubeconfigErr is what Kubeconfig fails with, if anything.
+	kubeconfigErr error
 }
 
 func (p *fakeProvider) record(call string) {
@@ -65,6 +67,9 @@ func (p *fakeProvider) Delete(context.Context) error { p.record("Delete"); retur
 
 func (p *fakeProvider) Kubeconfig(context.Context) ([]byte, error) {
 	p.record("Kubeconfig")
+	if p.kubeconfigErr != nil {
+		return nil, p.kubeconfigErr
+	}
 	return []byte("provider-kubeconfig"), nil
 }
 

@@ -74,6 +74,8 @@ type globals struct {
 	namespace         string
 	root              string
 	cloudProviderKind string
+	kindConfig        string
+	keep              bool
 	verbosity         int
 	nodes             int
 }
@@ -108,6 +110,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, d dep
 	fs.StringVar(&g.root, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&g.cloudProviderKind, "cloud-provider-kind", "cloud-provider-kind",
 		`cloud-provider-kind binary to start in the background, or "external" if you run it yourself`)
+	fs.StringVar(&g.kindConfig, "kind-config", filepath.Join("deploy", "kind", "cluster.yaml"),
+		"kind provider: the cluster config, relative to the root")
+	fs.BoolVar(&g.keep, "keep", false, "kind provider: keep the nodes when creating the cluster fails, for inspection")
 	fs.IntVar(&g.verbosity, "v", 0, "log verbosity: 0 progress, 1+ debug and kind's details")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)

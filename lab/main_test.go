@@ -272,3 +272,22 @@ func TestFindRoot(t *testing.T) {
 		t.Error("findRoot(/): got no error")
 	}
 }
+
+// The hint to create the lab comes only when the cluster does not exist: a
+// lab that is up and fails has another reason, and the hint would mislead.
+func TestKubeconfigErrorHintsOnlyWhenTheLabIsNotUp(t *testing.T) {
+	t.Parallel()
+	const hint = "make kind-up creates it"
+	for _, exists := range []bool{false, true} {
+		e := newEnv(t)
+		e.provider.exists = exists
+		e.provider.kubeconfigErr = errors.New("docker: permission denied")
+		_, _, err := e.run("check")
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("exists=%v: check: got %v, want the kubeconfig error", exists, err)
+		}
+		if strings.Contains(err.Error(), hint) == exists {
+			t.Errorf("exists=%v: got %q, want the hint %q only when the lab is not up", exists, err, hint)
+		}
+	}
+}

@@ -133,6 +133,36 @@ func LoadBalancersPending(ctx context.Context, client kubernetes.Interface, name
 	return pending, nil
 }
 
+// LoadBalancersUnattended lists the LoadBalancer Services that have no
+// address and no event about them. Every controller that assigns addresses
+// records events on the Service it works on (cloud-provider-kind
+// EnsuringLoadBalancer, MetalLB IPAllocated), so a Service without an
+// address or an event, some time after it was created, has no controller.
+func LoadBalancersUnattended(ctx context.Context, client kubernetes.Interface, namespace string) ([]string, error) {
+	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	var unattended []string
+	for _, s := range svcs.Items {
+		if s.Spec.Type != corev1.ServiceTypeLoadBalancer || len(s.Status.LoadBalancer.Ingress) > 0 {
+			continue
+		}
+		events, err := client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
+			FieldSelector: "involvedObject.kind=Service,involvedObject.name=" + s.Name,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list events of service %s: %w", s.Name, err)
+		}
+		if !slices.ContainsFunc(events.Items, func(e corev1.Event) bool {
+			return e.InvolvedObject.Kind == "Service" && e.InvolvedObject.Name == s.Name
+		}) {
+			unattended = append(unattended, "service/"+s.Name)
+		}
+	}
+	return unattended, nil
+}
+
 // Wait polls every interval until nothing is pending, printing what it waits
 // for whenever that changes. On timeout the error names what was pending.
 func Wait(ctx context.Context, client kubernetes.Interface, namespace string, wantLB bool, interval time.Duration, out io.Writer) error {

@@ -212,3 +212,35 @@ func TestWaitTimeout(t *testing.T) {
 		t.Errorf("progress repeated an unchanged state:\n%s", out.String())
 	}
 }
+
+func TestLoadBalancersUnattended(t *testing.T) {
+	t.Parallel()
+	event := func(kind, name string) *corev1.Event {
+		return &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: name + "-event", Namespace: ns},
+			InvolvedObject: corev1.ObjectReference{Kind: kind, Name: name, Namespace: ns},
+			Reason:         "IPAllocated",
+		}
+	}
+	other := lb("")
+	other.Name = "frontend-other"
+	tests := []struct {
+		name string
+		objs []runtime.Object
+		want []string
+	}{
+		{"no address, no event", []runtime.Object{lb("")}, []string{"service/frontend"}},
+		{"no address, a controller's event", []runtime.Object{lb(""), event("Service", "frontend")}, nil},
+		{"an address", []runtime.Object{lb("172.18.0.200")}, nil},
+		{"an event about another object", []runtime.Object{lb(""), event("Pod", "frontend"), other, event("Service", "frontend-other")}, []string{"service/frontend"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := LoadBalancersUnattended(t.Context(), fake.NewClientset(tt.objs...), ns)
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -31,7 +31,9 @@ func Eventually(ctx context.Context, timeout, interval time.Duration, cond func(
 		if ok {
 			return nil
 		}
-		if status != "" {
+		// A check cut off by the deadline fails for that reason alone (a
+		// client's rate limiter, say); the one before it says what was wrong.
+		if status != "" && ctx.Err() == nil {
 			last = status
 		}
 		select {

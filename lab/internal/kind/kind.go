@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+	kindexec "sigs.k8s.io/kind/pkg/exec"
 	"sigs.k8s.io/yaml"
 
 	"github.com/podpaths/podpaths/lab/internal/proc"
@@ -43,6 +45,9 @@ type Options struct {
 	Name string
 	// ConfigFile is the kind cluster config (deploy/kind/cluster.yaml).
 	ConfigFile string
+	// Keep keeps the nodes when creating the cluster fails, as kind's
+	// --retain does, so that `docker exec` can look at what went wrong.
+	Keep bool
 	// StateDir holds cloud-provider-kind's pid and log files.
 	StateDir string
 	// CloudProviderKind is the binary to run (looked up in PATH), or
@@ -108,11 +113,57 @@ func (p *Provider) Create(ctx context.Context) error {
 		cluster.CreateWithWaitForReady(p.opts.WaitForReady),
 		cluster.CreateWithDisplayUsage(false),
 		cluster.CreateWithDisplaySalutation(false),
+		cluster.CreateWithRetain(p.opts.Keep),
 	)
 	if err != nil {
-		return fmt.Errorf("create kind cluster %s: %w", p.opts.Name, err)
+		return p.createError(err)
 	}
 	return nil
+}
+
+// createError adds what kind's failed command printed. kind's error names
+// only the command ("failed to init node with kubeadm: ... exit status 1");
+// the reason, kubeadm's or docker's own message, is in its output. The tail
+// goes into the error, the whole output into a file.
+func (p *Provider) createError(err error) error {
+	// kind's errors chain through pkg/errors' Cause, so look before wrapping.
+	run := kindexec.RunErrorForError(err)
+	err = fmt.Errorf("create kind cluster %s: %w", p.opts.Name, err)
+	if run == nil || len(run.Output) == 0 {
+		return p.keepHint(err)
+	}
+	logFile := filepath.Join(p.opts.StateDir, "kind-create.log")
+	if werr := os.MkdirAll(p.opts.StateDir, 0o755); werr == nil {
+		werr = os.WriteFile(logFile, run.Output, 0o644)
+		if werr != nil {
+			logFile = ""
+		}
+	}
+	err = fmt.Errorf("%w\n%s: the last lines it printed:\n%s", err, run.PrettyCommand(), tail(run.Output, outputTail))
+	if logFile != "" {
+		err = fmt.Errorf("%w\n(all of it: %s)", err, logFile)
+	}
+	return p.keepHint(err)
+}
+
+// outputTail is how many lines of a failed command's output an error shows:
+// kubeadm's reason is in its last lines, above its advice.
+const outputTail = 25
+
+func (p *Provider) keepHint(err error) error {
+	if p.opts.Keep {
+		return fmt.Errorf("%w\n(the nodes are kept: docker ps --filter label=io.x-k8s.kind.cluster=%s; make kind-down removes them)", err, p.opts.Name)
+	}
+	return fmt.Errorf("%w\n(make kind-up KEEP=1 keeps the nodes to look inside)", err)
+}
+
+// tail returns the last n lines of out.
+func tail(out []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Delete stops cloud-provider-kind, which removes its load balancer
@@ -140,8 +191,11 @@ func (p *Provider) Kubeconfig(context.Context) ([]byte, error) {
 }
 
 // LoadImages imports every archive into containerd on every node, the way
-// `kind load image-archive` does, one goroutine per node.
+// `kind load image-archive` does, one goroutine per node. The local
+// cluster's own images are left out: kind's node image has its own pause
+// and CoreDNS, and the two would add about 230 MB to every node.
 func (p *Provider) LoadImages(_ context.Context, archives []string) error {
+	archives = slices.DeleteFunc(slices.Clone(archives), localClusterOnly)
 	nodeList, err := p.kind.ListInternalNodes(p.opts.Name)
 	if err != nil {
 		return fmt.Errorf("list nodes of %s: %w", p.opts.Name, err)
@@ -156,6 +210,14 @@ func (p *Provider) LoadImages(_ context.Context, archives []string) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// localClusterOnly reports whether an archive of hack/images.sh holds an
+// image that only the local cluster runs (its names: docker save's
+// <registry>_<path>_<tag>.tar).
+func localClusterOnly(archive string) bool {
+	name := filepath.Base(archive)
+	return strings.HasPrefix(name, "localhost_podpaths_pause_") || strings.HasPrefix(name, "localhost_podpaths_coredns_")
 }
 
 func (p *Provider) loadInto(n nodes.Node, archives []string) error {

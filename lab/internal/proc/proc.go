@@ -82,6 +82,14 @@ func Stop(ctx context.Context, pidFile, match string, grace time.Duration) error
 	return nil
 }
 
+// Kill sends SIGKILL to one process; one that is gone already is no error.
+func Kill(pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}
+
 func signalGroup(pid int, sig syscall.Signal) error {
 	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signal %d: %w", pid, err)

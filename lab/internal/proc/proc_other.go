@@ -21,3 +21,6 @@ func Running(string, string) (int, bool) { return 0, false }
 
 // Stop has nothing to stop.
 func Stop(context.Context, string, string, time.Duration) error { return nil }
+
+// Kill is not supported here.
+func Kill(int) error { return errUnsupported }

@@ -2,13 +2,13 @@ package daemons
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/podpaths/podpaths/lab/internal/proc"
 )
 
 // KillShims kills the shims of the containerd at socket that outlived it. A
@@ -22,7 +22,7 @@ func KillShims(socket string) error {
 		return err
 	}
 	for _, pid := range pids {
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		if err := proc.Kill(pid); err != nil {
 			return fmt.Errorf("kill shim %d: %w", pid, err)
 		}
 	}

@@ -3,13 +3,11 @@ package host
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 )
 
 // mountPoints lists the mount points of this mount namespace, from
@@ -88,10 +86,8 @@ func UnmountUnder(dir string) error {
 		return err
 	}
 	for _, m := range mountsUnder(points, dir) {
-		if err := syscall.Unmount(m, 0); err != nil {
-			if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
-				return fmt.Errorf("unmount %s: %w", m, err)
-			}
+		if err := unmount(m); err != nil {
+			return fmt.Errorf("unmount %s: %w", m, err)
 		}
 	}
 	if points, err = mountPoints(); err != nil {

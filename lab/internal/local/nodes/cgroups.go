@@ -8,8 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/podpaths/podpaths/lab/internal/proc"
 )
 
 // A node besides the first has a cgroup root of its own: two kubelets on one
@@ -159,7 +160,7 @@ func killCgroupProcs(dir string) {
 		return
 	}
 	for _, pid := range pids {
-		_ = syscall.Kill(pid, syscall.SIGKILL) // gone already is fine
+		_ = proc.Kill(pid) // best effort: the wait below says whether they went
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for len(procs()) > 0 && time.Now().Before(deadline) {
