@@ -57,7 +57,7 @@ for tool in curl jq; do
 done
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -oDPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 docker info >/dev/null 2>&1 || engine_started=true

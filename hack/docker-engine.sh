@@ -44,9 +44,9 @@ install_engine() {
   # RUNLEVEL=1 keeps the package's maintainer scripts from starting a docker service of their own: this
   # script starts dockerd itself, so that it knows it may stop it. The package may bring a `docker` client
   # too; the one already on PATH keeps precedence and works with this engine (API 1.41).
-  RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io >/dev/null \
-    || { apt-get update >/dev/null \
-      && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io >/dev/null; }
+  RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get -oDPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io >/dev/null \
+    || { apt-get -oDPkg::Lock::Timeout=300 update >/dev/null \
+      && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get -oDPkg::Lock::Timeout=300 install -y --no-install-recommends docker.io >/dev/null; }
 }
 
 start() {

@@ -40,7 +40,7 @@ for goos in darwin windows; do
 done
 
 if ! command -v shellcheck >/dev/null; then
-  apt-get install -y -qq shellcheck >/dev/null
+  apt-get -oDPkg::Lock::Timeout=300 install -y -qq shellcheck >/dev/null
 fi
 echo "== shellcheck"
 git ls-files -z --cached --others --exclude-standard -- '*.sh' '*.envsh' '.ci/run' | xargs -0 --no-run-if-empty shellcheck || status=1

@@ -18,7 +18,7 @@ deb_candidates() {
   if ((${#missing[@]})); then
     listing=$(apt_candidates "${missing[@]}")
     if [[ $(wc -l <<<"$listing") -lt ${#missing[@]} || $listing == *"(none)"* ]]; then
-      apt-get update >/dev/null
+      apt-get -oDPkg::Lock::Timeout=300 update >/dev/null
       listing=$(apt_candidates "${missing[@]}")
     fi
     while IFS='=' read -r pkg version; do

@@ -40,6 +40,9 @@ func missingPackages(dpkgOutput string, want []string) []string {
 	return missing
 }
 
+// aptLockWait makes apt-get wait up to 5 minutes for dpkg's lock.
+const aptLockWait = "-oDPkg::Lock::Timeout=300"
+
 // EnsurePackages installs the missing packages with apt-get, updating the
 // package lists once if the first attempt fails (a fresh machine has none).
 func EnsurePackages(ctx context.Context, h host.Runner, log *slog.Logger) error {
@@ -53,11 +56,13 @@ func EnsurePackages(ctx context.Context, h host.Runner, log *slog.Logger) error 
 	log.Info("installing Debian packages", "packages", strings.Join(missing, " "))
 	// RUNLEVEL=1 keeps the packages' maintainer scripts from starting
 	// services (containerd's own): the lab runs its own instance.
-	install := slices.Concat([]string{"RUNLEVEL=1", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "--no-install-recommends"}, missing)
+	// The lock timeout waits for another apt (unattended-upgrades, a
+	// user's install) instead of failing at once.
+	install := slices.Concat([]string{"RUNLEVEL=1", "DEBIAN_FRONTEND=noninteractive", "apt-get", aptLockWait, "install", "-y", "-qq", "--no-install-recommends"}, missing)
 	if _, err := h.Run(ctx, nil, "env", install...); err == nil {
 		return nil
 	}
-	if _, err := h.Run(ctx, nil, "apt-get", "update", "-qq"); err != nil {
+	if _, err := h.Run(ctx, nil, "apt-get", aptLockWait, "update", "-qq"); err != nil {
 		return fmt.Errorf("apt-get update: %w", err)
 	}
 	if _, err := h.Run(ctx, nil, "env", install...); err != nil {
