@@ -84,6 +84,15 @@ esac
 export PODPATHS_E2E_CLUSTER=$cluster
 echo "e2e: $cluster cluster, kubeconfig ${KUBECONFIG:-unset, so the kubectl default}"
 
+# The dashboard's tests drive a real headless Chromium (e2e/internal/browser). Debian's headless shell is the
+# smallest; install it here, as root, when no browser is found.
+if [ -z "${PODPATHS_E2E_BROWSER:-}" ] && ! command -v chromium-headless-shell chromium >/dev/null \
+  && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "e2e: installing chromium-headless-shell for the dashboard's browser tests"
+  DEBIAN_FRONTEND=noninteractive apt-get -oDPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+    chromium-headless-shell >/dev/null
+fi
+
 export GOWORK=off
 mkdir -p _output/e2e
 (cd e2e && go build -o "$root/_output/e2e/testreport" ./cmd/testreport)

@@ -30,7 +30,7 @@ func TestRenderMarksEachEdge(t *testing.T) {
 		{edge: "nginx-backend-dns", wantClass: "edge-fail", wantLabel: "✗ nginx /my-be/ dns · http"},
 		{edge: "backend-sidecar-localhost@backend-0", wantClass: "edge-pass", wantLabel: "✓ localhost"},
 		{edge: "backend-sidecar-localhost@backend-1", wantClass: "edge-pass", wantLabel: "✓ localhost"},
-		{edge: "backend-sidecar-localhost@backend-2", wantClass: "edge-none", wantLabel: "? localhost"},
+		{edge: "backend-sidecar-localhost@backend-2", wantClass: "edge-none", wantLabel: "· localhost"},
 		{edge: "backend-backend-0-backend-backend-1-headless", wantClass: "peer-pass", wantLabel: "✓ backend-1"},
 		{edge: "backend-backend-0-backend-backend-2-headless", wantClass: "peer-fail", wantLabel: "✗ backend-2"},
 	}
@@ -186,25 +186,51 @@ func TestRenderWithoutNginx(t *testing.T) {
 	}
 }
 
-func TestRenderCapsThePods(t *testing.T) {
+// Fifty backend pods: one box per node, each linking to its pods' rows in
+// the details, every headless row drawn, and a failure on one node's pod
+// colours only that node's arrow.
+func TestRenderGroupsManyPodsByNode(t *testing.T) {
 	t.Parallel()
 	var paths []report.Path
-	for i := range maxPods + 2 {
-		pod := fmt.Sprintf("backend-%d", i)
-		paths = append(paths, report.Path{ID: report.HeadlessID(pod), From: "frontend", To: "backend", Method: report.MethodHeadless, OK: true})
+	for i := range 50 {
+		pod, node := fmt.Sprintf("backend-%d", i), "node-a"
+		if i%2 == 1 {
+			node = "node-b"
+		}
+		p := report.Path{ID: report.HeadlessID(pod), From: "frontend", To: "backend", Method: report.MethodHeadless, OK: true,
+			AnsweredBy: &report.Pod{Pod: pod, Node: node}}
+		if i == 7 {
+			p.OK, p.ErrorKind = false, report.ErrorTimeout
+		}
+		paths = append(paths, p)
 	}
 	doc := render(t, Page{Report: report.New("frontend", samplePage().Report.GeneratedAt, paths)})
 
-	if got := len(findAll(doc, withClass("backend-pod"))); got != maxPods {
-		t.Errorf("backend pods drawn: got %d, want %d", got, maxPods)
+	groups := findAll(doc, withClass("pod-group"))
+	if len(groups) != 2 {
+		t.Fatalf("group boxes: got %d, want one per node (2)", len(groups))
 	}
-	more := findAll(doc, withClass("more"))
-	if len(more) != 1 || !strings.Contains(text(more[0]), "2 more pods") {
-		t.Errorf("note on the pods left out: got %q, want one with %q", texts(more), "2 more pods")
+	for _, want := range []struct{ node, anchor, edgeClass string }{
+		{"node-a", "pods-on-node-a", "edge-pass"},
+		{"node-b", "pods-on-node-b", "edge-fail"},
+	} {
+		link := first(t, doc, withAttr("href", "#"+want.anchor))
+		if !strings.Contains(text(link), "25 backend pods") || !strings.Contains(text(link), want.node) {
+			t.Errorf("group box of %s: got %q, want 25 backend pods on %s", want.node, text(link), want.node)
+		}
+		rows := first(t, doc, withAttr("id", want.anchor))
+		if n := strings.Count(text(rows), "backend-"); n != 25 {
+			t.Errorf("details of %s list %d pods, want 25", want.node, n)
+		}
+		edge := first(t, doc, withAttr("data-edge", report.IDHeadless+"@node:"+want.node))
+		if !strings.Contains(attr(edge, "class"), want.edgeClass) || !strings.Contains(text(edge), "headless × 25") {
+			t.Errorf("headless arrow to %s: class %q, text %q; want %s, \"headless × 25\"", want.node, attr(edge, "class"), text(edge), want.edgeClass)
+		}
 	}
-	hidden := first(t, doc, withAttr("data-path", report.HeadlessID("backend-7")))
-	if !strings.Contains(text(hidden), "not in the picture") {
-		t.Errorf("row of a pod left out of the picture lacks 'not in the picture'")
+	for _, row := range findAll(doc, withClass("row")) {
+		if strings.Contains(text(row), "not in the picture") {
+			t.Errorf("row %s is not in the picture; every pod is, in its node's box", attr(row, "data-path"))
+		}
 	}
 }
 

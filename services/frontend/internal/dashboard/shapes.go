@@ -40,6 +40,8 @@ type box struct {
 	// RightTitle puts the name in the top right corner, out of the way of
 	// an edge leaving the pod upwards.
 	RightTitle bool
+	// Href links a group of pods to their details below the picture.
+	Href string
 }
 
 // TitleX places the pod's name in its top left or top right corner.
@@ -107,11 +109,48 @@ type peer struct {
 	Outcome outcome
 }
 
-// backendPod is a drawn backend pod, with its two containers.
+// podsOnNode are the backend pods of one node, listed under the picture.
+type podsOnNode struct {
+	Node   string // "" when no answer said
+	Anchor string // the id a group box of the picture links to
+	Pods   []podDetail
+}
+
+// podDetail is one backend pod and what the report says about it.
+type podDetail struct {
+	Name     string
+	Headless outcome // the frontend's call by its own DNS name
+	Sidecar  outcome // its call to its sidecar
+	Siblings string  // its calls to the other backend pods, counted
+}
+
+// backendPod is a drawn backend pod, with its two containers, or a group of
+// the pods on one node when there are too many to draw one by one.
 type backendPod struct {
-	name     string // "" for the stand-in drawn when no pod is known
+	name     string   // "" for the stand-in drawn when no pod is known, and for a group
+	members  []string // a group's pods
+	node     string   // a group's node
 	box      box
 	backend  node
 	sidecar  node
 	hasPeers bool
+}
+
+// pods are the backend pods this box stands for.
+func (p backendPod) pods() []string {
+	if p.members != nil {
+		return p.members
+	}
+	if p.name != "" {
+		return []string{p.name}
+	}
+	return nil
+}
+
+// key names the box in the keys of its edges.
+func (p backendPod) key() string {
+	if p.members != nil {
+		return "node:" + p.node
+	}
+	return p.name
 }

@@ -1,7 +1,9 @@
 package dashboard
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -18,7 +20,8 @@ const (
 	svgTop    = 16
 	nodeW     = 120
 	nodeH     = 52
-	podPadX   = 20 // between a pod's border and its containers
+	podNodeW  = 104 // a backend pod's containers: narrower, for their localhost label between them
+	podPadX   = 20  // between a pod's border and its containers
 	podPadY   = 14
 	podTitleH = 30 // room for the pod's name above its containers
 	peersH    = 22 // room for a backend pod's sibling checks
@@ -26,14 +29,23 @@ const (
 	slotGap   = 24 // between edges arriving at the Service
 	maxPods   = 6  // more would make the picture too tall; the table has them all
 	browserX  = 10
-	browserW  = 100
-	fePodX    = 230
-	fePodW    = 380
-	colX      = 840 // the left side of the Service and the backend pods
-	colW      = 360
+	browserW  = 140
+	fePodX    = 180
+	fePodW    = 400
+	colX      = 870 // the left side of the Service and the backend pods
+	colW      = 330
 	railX     = colX + colW + 18
-	labelGap  = 8  // between an edge's label and the node it points at
-	peersFit  = 44 // characters of sibling names that fit on one line of a pod
+	labelGap  = 8 // between an edge's label and the node it points at
+	// runX is where the arrows leaving the frontend are level again: from
+	// there to their target they run straight, each at its own height, so
+	// that the labels above them have the room to themselves.
+	runX = colX - 230
+	// entryFit is how many characters of the entry's label fit under the
+	// browser, before the frontend pod.
+	entryFit = 24
+	// charW is the width of one character of the sibling list (12 px, a
+	// proportional font; generous for digits and dashes).
+	charW = 7
 )
 
 // serviceRoute is a path through a ClusterIP Service, where kube-proxy, not
@@ -71,9 +83,9 @@ type builder struct {
 // buildTopology lays out the picture for a report. The returned slice tells,
 // for each path of flat, whether the picture has an edge for it: the table
 // says so for those it does not.
-func buildTopology(self report.Identity, entry Entry, flat []flatPath) (topology, []bool) {
+func buildTopology(self report.Identity, entry Entry, flat []flatPath) (topology, []bool, []podsOnNode) {
 	b := newBuilder(flat)
-	return b.layout(self, entry), b.drawn
+	return b.layout(self, entry), b.drawn, b.details()
 }
 
 // newBuilder indexes the paths by id and finds the backend pods to draw.
@@ -210,20 +222,77 @@ func (b *builder) backendPods(y int) (pods []backendPod, hidden int) {
 	if len(names) == 0 {
 		names = []string{""}
 	}
-	if len(names) > maxPods {
-		hidden = len(names) - maxPods
-		names = names[:maxPods]
-	}
 	withPeers := b.anyPeers()
 	h := podTitleH + nodeH + podPadY
 	if withPeers {
 		h += peersH
 	}
+	if len(names) > maxPods {
+		return b.podGroups(y, h, withPeers)
+	}
 	for _, name := range names {
 		pods = append(pods, newBackendPod(name, b.podNodes[name], rect{X: colX, Y: y, W: colW, H: h}, withPeers))
 		y += h + podGap
 	}
-	return pods, hidden
+	return pods, 0
+}
+
+// podGroups draws one box per node for its backend pods: fifty pods would
+// make the picture unreadable, while a box per node still shows where the
+// traffic lands. Each box links to its pods' details below the picture.
+func (b *builder) podGroups(y, h int, withPeers bool) (groups []backendPod, hidden int) {
+	nodes := b.podsByNode()
+	for _, n := range nodes {
+		if len(groups) == maxPods {
+			hidden += len(n.pods)
+			continue
+		}
+		groups = append(groups, newPodGroup(n.node, n.pods, rect{X: colX, Y: y, W: colW, H: h}, withPeers))
+		y += h + podGap
+	}
+	return groups, hidden
+}
+
+// nodePods are the backend pods on one node.
+type nodePods struct {
+	node string // "" when no answer said where the pods run
+	pods []string
+}
+
+// podsByNode groups the backend pods by node, in the order of the nodes'
+// names; pods whose node is not known come last.
+func (b *builder) podsByNode() []nodePods {
+	byNode := map[string][]string{}
+	for _, name := range b.pods {
+		byNode[b.podNodes[name]] = append(byNode[b.podNodes[name]], name)
+	}
+	nodes := slices.Sorted(maps.Keys(byNode))
+	if nodes[0] == "" {
+		nodes = append(nodes[1:], "")
+	}
+	groups := make([]nodePods, len(nodes))
+	for i, n := range nodes {
+		groups[i] = nodePods{node: n, pods: byNode[n]}
+	}
+	return groups
+}
+
+// newPodGroup lays out the box for the backend pods on one node.
+func newPodGroup(nodeName string, members []string, r rect, withPeers bool) backendPod {
+	p := newBackendPod("", "", r, withPeers)
+	p.members, p.node = members, nodeName
+	p.box.Class += " pod-group"
+	p.box.Title = fmt.Sprintf("%d backend pods", len(members))
+	p.box.Sub = "on " + cmp.Or(nodeName, "a node not reported")
+	p.box.Href = "#" + podsAnchor(nodeName)
+	p.backend.Sub = fmt.Sprintf("API × %d", len(members))
+	p.sidecar.Sub = fmt.Sprintf("× %d", len(members))
+	return p
+}
+
+// podsAnchor is the id of a node's pods in the details below the picture.
+func podsAnchor(nodeName string) string {
+	return "pods-on-" + cmp.Or(nodeName, "unknown-node")
 }
 
 // newBackendPod lays out one backend pod in r, its backend and sidecar side
@@ -237,8 +306,8 @@ func newBackendPod(name, nodeName string, r rect, withPeers bool) backendPod {
 		p.box.Sub = "on " + nodeName
 	}
 	inner := r.Y + podTitleH
-	p.backend = node{rect: rect{X: r.X + podPadX, Y: inner, W: nodeW, H: nodeH}, Class: "container", Label: "backend", Sub: "API"}
-	p.sidecar = node{rect: rect{X: r.Right() - podPadX - nodeW, Y: inner, W: nodeW, H: nodeH}, Class: "container", Label: "sidecar", Sub: "loopback only"}
+	p.backend = node{rect: rect{X: r.X + podPadX, Y: inner, W: podNodeW, H: nodeH}, Class: "container", Label: "backend", Sub: "API"}
+	p.sidecar = node{rect: rect{X: r.Right() - podPadX - podNodeW, Y: inner, W: podNodeW, H: nodeH}, Class: "container", Label: "sidecar", Sub: "loopback only"}
 	return p
 }
 
@@ -277,7 +346,7 @@ func frontendPod(self report.Identity, cy int, withNginx bool) (pod box, nginx, 
 func browserNode(entry Entry, cy int) node {
 	sub := "you"
 	if entry.Host != "" {
-		sub = truncate(entry.Host, 16)
+		sub = truncate(entry.Host, 20)
 	}
 	return node{rect: rect{X: browserX, Y: cy - nodeH/2, W: browserW, H: nodeH}, Class: "browser", Label: "browser", Sub: sub}
 }

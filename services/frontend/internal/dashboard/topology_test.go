@@ -92,7 +92,7 @@ func TestPeersSummariseWhenTheyDoNotFit(t *testing.T) {
 	if got, want := topo.Peers[0].Summary, "✗ 1 of 2 ok"; got != want {
 		t.Errorf("peers of %s: got %q, want %q", pods[0], got, want)
 	}
-	if got, want := topo.Peers[1].Summary, "? not reported"; got != want {
+	if got, want := topo.Peers[1].Summary, "· not asked in this report"; got != want {
 		t.Errorf("peers of %s: got %q, want %q", pods[1], got, want)
 	}
 }
@@ -102,7 +102,7 @@ func TestPeersSummariseWhenTheyDoNotFit(t *testing.T) {
 func TestEdgesStayInThePicture(t *testing.T) {
 	t.Parallel()
 	flat := flatten(samplePage().Report.Paths)
-	topo, _ := buildTopology(samplePage().Self, samplePage().Entry, flat)
+	topo, _, _ := buildTopology(samplePage().Self, samplePage().Entry, flat)
 	for _, n := range topo.Nodes {
 		if n.X < 0 || n.Y < 0 || n.Right() > topo.Width || n.Bottom() > topo.Height {
 			t.Errorf("node %q at %+v lies outside the %dx%d picture", n.Label, n.rect, topo.Width, topo.Height)

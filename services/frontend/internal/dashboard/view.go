@@ -20,6 +20,7 @@ type view struct {
 	Summary  summary
 	Topology topology
 	Rows     []row
+	Pods     []podsOnNode
 	Spreads  []spread
 	Entry    Entry
 	Links    []report.Link
@@ -31,13 +32,14 @@ func newView(p Page) view {
 		title = "podpaths"
 	}
 	flat := flatten(p.Report.Paths)
-	topo, drawn := buildTopology(p.Self, p.Entry, flat)
+	topo, drawn, pods := buildTopology(p.Self, p.Entry, flat)
 	return view{
 		Title:    title,
 		Self:     p.Self,
 		Summary:  newSummary(p.Report),
 		Topology: topo,
 		Rows:     newRows(flat, drawn),
+		Pods:     pods,
 		Spreads:  newSpreads(p.Spreads),
 		Entry:    p.Entry,
 		Links:    sortedLinks(p.Links),
@@ -92,9 +94,12 @@ func outcomeOf(p report.Path) outcome {
 	}
 }
 
-// notReported marks an edge of the picture that no path in the report covers.
+// notReported marks an edge of the picture that no path in the report covers:
+// a backend pod's own checks (its sidecar, its siblings) travel back in its
+// answers, so a pod that answered none of this report's calls was not asked.
+// That is no fault, and the words must not read like one.
 func notReported() outcome {
-	return outcome{Class: "none", Symbol: "?", Text: "not reported"}
+	return outcome{Class: "none", Symbol: "·", Text: "not asked in this report"}
 }
 
 // severity orders outcomes so that an edge standing for several paths shows
