@@ -52,14 +52,13 @@ func (r *Reporter) Report(ctx context.Context) report.Report {
 	var wg sync.WaitGroup
 	wg.Go(func() { nginx = r.nginxPaths(ctx) })
 	wg.Go(func() { direct, sidecar = r.backendPaths(ctx) })
-	wg.Go(func() {
-		// The variants' expectations depend on where the backend pods run,
-		// which the headless answers tell.
-		headless = r.headlessPaths(ctx)
-		variants = r.variantPaths(ctx, headless)
-	})
+	wg.Go(func() { headless = r.headlessPaths(ctx) })
+	wg.Go(func() { variants = r.variantPaths(ctx) })
 	wg.Go(func() { siblings = r.siblingPaths(ctx) })
 	wg.Wait()
+	// The variants are judged by where the backend pods run, which the
+	// headless answers tell.
+	judgeVariants(variants, headless, r.Self.Node)
 
 	// The frontend's metrics count its own calls; the sidecar's and the
 	// siblings' paths are the backends' calls, in the backends' metrics.
@@ -101,29 +100,38 @@ func (r *Reporter) nginxPaths(ctx context.Context) []report.Path {
 }
 
 // backendPaths calls the backend's /api/whoami by each configured method
-// except headless. Each answer carries the backend's own call to its sidecar,
-// kept as that path's hop; the first one is also reported on its own.
+// except headless, all at once. Each answer carries the backend's own call to
+// its sidecar, kept as that path's hop; the first one, in the order of the
+// methods, is also reported on its own.
 func (r *Reporter) backendPaths(ctx context.Context) (paths []report.Path, sidecar *report.Path) {
-	for _, m := range r.Methods {
-		if m == report.MethodHeadless {
-			continue
-		}
-		base := r.base(report.FrontendBackendID(m), m)
-		targets, err := r.Backend.Find(ctx, m)
-		if err != nil {
-			paths = append(paths, probe.LookupFailed(base, err))
-			continue
-		}
-		p, body := r.Nested.Fetch(ctx, base, targets[0], "/api/whoami")
-		if sc, ok := report.DecodeSidecar(body); ok {
-			p.Hops = []report.Path{sc}
-			if sidecar == nil {
-				sidecar = &sc
-			}
-		}
-		paths = append(paths, p)
+	methods := slices.DeleteFunc(slices.Clone(r.Methods), func(m report.Method) bool { return m == report.MethodHeadless })
+	paths = make([]report.Path, len(methods))
+	var wg sync.WaitGroup
+	for i, m := range methods {
+		wg.Go(func() { paths[i] = r.viaMethod(ctx, m) })
 	}
-	return paths, sidecar
+	wg.Wait()
+	for _, p := range paths {
+		if len(p.Hops) > 0 {
+			return paths, &p.Hops[0]
+		}
+	}
+	return paths, nil
+}
+
+// viaMethod calls the backend's /api/whoami through the Service found by
+// one method, keeping the sidecar call its answer carries as a hop.
+func (r *Reporter) viaMethod(ctx context.Context, m report.Method) report.Path {
+	base := r.base(report.FrontendBackendID(m), m)
+	targets, err := r.Backend.Find(ctx, m)
+	if err != nil {
+		return probe.LookupFailed(base, err)
+	}
+	p, body := r.Nested.Fetch(ctx, base, targets[0], "/api/whoami")
+	if sc, ok := report.DecodeSidecar(body); ok {
+		p.Hops = []report.Path{sc}
+	}
+	return p
 }
 
 // sidecarPath is the backend's call to its sidecar as a backend reported it,
@@ -158,27 +166,42 @@ func (r *Reporter) headlessPaths(ctx context.Context) []report.Path {
 	return paths
 }
 
-// variantPaths calls the extra Services in front of the backend pods.
-// internalTrafficPolicy Local only routes to endpoints on the caller's own
-// node, so the path is expected to fail when no backend pod runs on this
-// node; the headless answers tell which nodes have one.
-func (r *Reporter) variantPaths(ctx context.Context, headless []report.Path) []report.Path {
-	var paths []report.Path
-	if r.Sticky != "" {
-		paths = append(paths, r.viaService(ctx, report.IDSticky, r.Sticky, report.ExpectOK))
-	}
-	if r.Local != "" {
-		paths = append(paths, r.viaService(ctx, report.IDLocal, r.Local, localExpectation(headless, r.Self.Node)))
-	}
-	if r.Nearby != "" {
-		p := r.viaService(ctx, report.IDNearby, r.Nearby, report.ExpectOK)
-		judgeNearby(&p, headless, r.Self.Node)
-		paths = append(paths, p)
+// variantPaths calls the extra Services in front of the backend pods, all
+// at once.
+func (r *Reporter) variantPaths(ctx context.Context) []report.Path {
+	var calls []func() report.Path
+	for _, v := range []struct{ id, service string }{
+		{report.IDSticky, r.Sticky}, {report.IDLocal, r.Local}, {report.IDNearby, r.Nearby},
+	} {
+		if v.service != "" {
+			calls = append(calls, func() report.Path { return r.viaService(ctx, v.id, v.service) })
+		}
 	}
 	if r.Alias != "" {
-		paths = append(paths, r.viaAlias(ctx))
+		calls = append(calls, func() report.Path { return r.viaAlias(ctx) })
 	}
+	paths := make([]report.Path, len(calls))
+	var wg sync.WaitGroup
+	for i, call := range calls {
+		wg.Go(func() { paths[i] = call() })
+	}
+	wg.Wait()
 	return paths
+}
+
+// judgeVariants sets what the variants through node-aware Services may do,
+// once the headless answers tell which nodes run a backend pod.
+// internalTrafficPolicy Local only routes to endpoints on the caller's own
+// node, so that path must fail when no backend pod runs on this node.
+func judgeVariants(variants, headless []report.Path, node string) {
+	for i := range variants {
+		switch variants[i].ID {
+		case report.IDLocal:
+			variants[i].Expected = localExpectation(headless, node)
+		case report.IDNearby:
+			judgeNearby(&variants[i], headless, node)
+		}
+	}
 }
 
 // viaAlias calls the backend through the ExternalName Service: DNS answers
@@ -211,11 +234,10 @@ func judgeNearby(p *report.Path, headless []report.Path, node string) {
 	}
 }
 
-func (r *Reporter) viaService(ctx context.Context, id, service string, want report.Expectation) report.Path {
+func (r *Reporter) viaService(ctx context.Context, id, service string) report.Path {
 	peer := r.Backend
 	peer.Service = service
 	base := r.base(id, report.MethodDNS)
-	base.Expected = want
 	targets, err := peer.Find(ctx, report.MethodDNS)
 	if err != nil {
 		return probe.LookupFailed(base, err)
