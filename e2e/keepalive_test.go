@@ -50,6 +50,7 @@ func TestRollingRestartKeepAlive(t *testing.T) {
 		if slices.Equal(before, after) {
 			t.Errorf("%s kept its pod IPs %v: the restart replaced no pod", w, before)
 		}
+		r.checkSpreadOverNodes(t, w)
 	}
 	counts := run.Stop()
 	stopped = true

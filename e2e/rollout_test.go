@@ -172,7 +172,25 @@ func (r *run) restartUnderTraffic(t *testing.T, w cluster.Workload, entry string
 	if slices.Equal(before, after) {
 		t.Errorf("%s kept its pod IPs %v: the restart replaced no pod", w, before)
 	}
+	r.checkSpreadOverNodes(t, w)
 	return total
+}
+
+// checkSpreadOverNodes fails when w's pods run on fewer nodes than they
+// could: after a rollout, the topology spread (matchLabelKeys:
+// pod-template-hash, so that the old ReplicaSet's pods do not count) must
+// still put a frontend on each node, or the paths from the other node are
+// gone.
+func (r *run) checkSpreadOverNodes(t *testing.T, w cluster.Workload) {
+	t.Helper()
+	pods := r.pods(t, w)
+	nodes := map[string][]string{}
+	for _, p := range pods {
+		nodes[p.Spec.NodeName] = append(nodes[p.Spec.NodeName], p.Name)
+	}
+	if want := min(len(pods), len(r.env.SchedulableNodes())); len(nodes) < want {
+		t.Errorf("after the rollout of %s its %d pods run on %d node(s), %v; want them spread over %d", w, len(pods), len(nodes), nodes, want)
+	}
 }
 
 // awaitAnswers waits until every pod IP in ips has answered a request of
