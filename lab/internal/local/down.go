@@ -48,6 +48,7 @@ func (p *Provider) Delete(ctx context.Context) error {
 		}
 	}
 
+	step(daemons.Stop(ctx, p.log, daemons.ExternalLB(c, p.layout)))
 	step(daemons.Stop(ctx, p.log, daemons.MetalLBController(p.layout, b)))
 	for _, n := range slices.Backward(c.Nodes) {
 		for _, err := range p.stopNode(ctx, n, b) {
