@@ -30,8 +30,8 @@ const (
 	maxPods   = 6  // more would make the picture too tall; the table has them all
 	browserX  = 10
 	browserW  = 140
-	fePodX    = 180
-	fePodW    = 400
+	fePodX    = 200
+	fePodW    = 380
 	colX      = 870 // the left side of the Service and the backend pods
 	colW      = 330
 	railX     = colX + colW + 18
