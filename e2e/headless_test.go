@@ -160,3 +160,24 @@ func headlessPods(t *testing.T, r *run) []string {
 	slices.Sort(pods)
 	return pods
 }
+
+// awaitPerPodNames waits until each backend's per-pod name resolves to its
+// address. A pod that became ready moments ago (a rolling restart in an
+// earlier test) may still have its name cached as missing by CoreDNS, which
+// keeps a negative answer for its TTL; a client sees the name after that.
+func (r *run) awaitPerPodNames(t *testing.T, p *cluster.Probe, backends []cluster.Endpoint) {
+	t.Helper()
+	for _, b := range backends {
+		name := b.Pod + "." + r.fqdn("backend-headless")
+		err := cluster.Eventually(r.ctx, dnsTimeout, time.Second, func(ctx context.Context) (string, bool) {
+			l, err := p.Lookup(ctx, name)
+			if err != nil {
+				return err.Error(), false
+			}
+			return fmt.Sprintf("%s: %v %s", name, l.Addresses, l.Error), slices.Contains(l.Addresses, b.IP)
+		})
+		if err != nil {
+			t.Fatalf("the per-pod name of %s never resolved to %s: %v", b.Pod, b.IP, err)
+		}
+	}
+}

@@ -23,6 +23,7 @@ func TestCrossNode(t *testing.T) {
 		probes[n.Name] = r.startProbe(t, cluster.ProbeOptions{Node: n.Name})
 	}
 	backends := r.readyEndpoints(t, "backend")
+	r.awaitPerPodNames(t, probes[nodes[0].Name], backends)
 	for _, from := range nodes {
 		for _, b := range backends {
 			if b.Node == from.Name {

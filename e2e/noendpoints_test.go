@@ -31,12 +31,12 @@ func TestServiceWithoutEndpoints(t *testing.T) {
 	}
 	// The frontend calls the Service's ClusterIP by every method at once.
 	// The node sends each rejection as an ICMP error, and the kernel limits
-	// those per destination (a burst of 6, then one a second), so the first
-	// calls are refused and the rest, unanswered, time out: every row fails,
-	// and some are refused.
+	// those per destination (a burst of 6, then one a second). The frontend's
+	// own checks every 10 s draw on the same allowance, so a report may find
+	// it spent: its rows are refused while it lasts and time out after. The
+	// probe pod above, with an allowance of its own, shows the refusal.
 	t.Run("frontend-report", func(t *testing.T) {
 		rep := r.pathReport(t)
-		refused := 0
 		for _, id := range []string{
 			report.FrontendBackendID(report.MethodEnv), report.FrontendBackendID(report.MethodDNS),
 			report.FrontendBackendID(report.MethodStatic), report.IDAlias, report.IDSticky, report.IDNearby,
@@ -45,12 +45,6 @@ func TestServiceWithoutEndpoints(t *testing.T) {
 			if p.OK || (p.ErrorKind != report.ErrorRefused && p.ErrorKind != report.ErrorTimeout) {
 				t.Errorf("%s with no backend pod: %s; want refused, or a timeout where the kernel rate-limited the rejection", id, describePath(p))
 			}
-			if p.ErrorKind == report.ErrorRefused {
-				refused++
-			}
-		}
-		if refused == 0 {
-			t.Errorf("no ClusterIP row of the frontend's report was refused; want the first rejections to arrive as refused")
 		}
 	})
 }
