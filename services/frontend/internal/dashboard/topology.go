@@ -27,7 +27,7 @@ const (
 	peersH    = 22 // room for a backend pod's sibling checks
 	podGap    = 20
 	slotGap   = 24 // between edges arriving at the Service
-	maxPods   = 6  // more would make the picture too tall; the table has them all
+	maxPods   = 6  // more are drawn as one box per node: the picture would be too tall
 	browserX  = 10
 	browserW  = 140
 	fePodX    = 200
@@ -43,8 +43,8 @@ const (
 	// entryFit is how many characters of the entry's label fit under the
 	// browser, before the frontend pod.
 	entryFit = 24
-	// charW is the width of one character of the sibling list (12 px, a
-	// proportional font; generous for digits and dashes).
+	// charW is the width of one character of the sibling list: 12 px
+	// monospace is about 7.2 px, and the label before it is narrower.
 	charW = 7
 )
 
