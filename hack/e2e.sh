@@ -89,8 +89,12 @@ echo "e2e: $cluster cluster, kubeconfig ${KUBECONFIG:-unset, so the kubectl defa
 if [ -z "${PODPATHS_E2E_BROWSER:-}" ] && ! command -v chromium-headless-shell chromium >/dev/null \
   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "e2e: installing chromium-headless-shell for the dashboard's browser tests"
-  DEBIAN_FRONTEND=noninteractive apt-get -oDPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
-    chromium-headless-shell >/dev/null
+  install_browser() {
+    DEBIAN_FRONTEND=noninteractive apt-get -oDPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+      chromium-headless-shell >/dev/null
+  }
+  # A machine that never fetched the package lists needs them first.
+  install_browser || { apt-get -oDPkg::Lock::Timeout=300 update -qq && install_browser; }
 fi
 
 export GOWORK=off
