@@ -132,18 +132,20 @@ func (p *Provider) createError(err error) error {
 	if run == nil || len(run.Output) == 0 {
 		return p.keepHint(err)
 	}
-	logFile := filepath.Join(p.opts.StateDir, "kind-create.log")
-	if werr := os.MkdirAll(p.opts.StateDir, 0o755); werr == nil {
-		werr = os.WriteFile(logFile, run.Output, 0o644)
-		if werr != nil {
-			logFile = ""
-		}
-	}
 	err = fmt.Errorf("%w\n%s: the last lines it printed:\n%s", err, run.PrettyCommand(), tail(run.Output, outputTail))
-	if logFile != "" {
+	logFile := filepath.Join(p.opts.StateDir, "kind-create.log")
+	if werr := writeFile(logFile, run.Output); werr == nil {
 		err = fmt.Errorf("%w\n(all of it: %s)", err, logFile)
 	}
 	return p.keepHint(err)
+}
+
+// writeFile writes b to path, creating its directory.
+func writeFile(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // outputTail is how many lines of a failed command's output an error shows:
