@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +82,8 @@ func (b *Browser) NewPage(width, height int64) (*Page, error) {
 	return p, nil
 }
 
-func (p *Page) record(messages func(func(chromedp.ConsoleMessage, error) bool)) {
+// record keeps the errors among the console's messages until the tab closes.
+func (p *Page) record(messages iter.Seq2[chromedp.ConsoleMessage, error]) {
 	for m, err := range messages {
 		if err != nil {
 			return
