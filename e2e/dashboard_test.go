@@ -152,10 +152,9 @@ func (r *run) scaleFor(t *testing.T, w cluster.Workload, n int32, timeout time.D
 func (r *run) waitForCompleteReport(t *testing.T, pods []string) {
 	t.Helper()
 	err := cluster.Eventually(r.ctx, 3*time.Minute, 2*time.Second, func(ctx context.Context) (string, bool) {
-		var rep report.Report
-		out := fromHere(ctx, r.entryURL(ctx)+"/api/paths", reportTimeout)
-		if c := out.Calls[0]; !c.OK || json.Unmarshal(c.Body, &rep) != nil {
-			return "no report: " + describeCall(out.Calls[0]), false
+		rep, err := r.reportNow(ctx)
+		if err != nil {
+			return err.Error(), false
 		}
 		missing := missingPaths(rep, pods)
 		return fmt.Sprintf("%d paths not ok yet, e.g. %q", len(missing), missing[:min(3, len(missing))]), len(missing) == 0
@@ -453,13 +452,23 @@ func (r *run) breakAlias(t *testing.T) {
 	})
 }
 
+// reportNow is the frontend's report through the NodePort, for a wait that
+// must not fail the test at its first try, as pathReport does.
+func (r *run) reportNow(ctx context.Context) (report.Report, error) {
+	var rep report.Report
+	c := fromHere(ctx, r.entryURL(ctx)+"/api/paths", reportTimeout).Calls[0]
+	if !c.OK || json.Unmarshal(c.Body, &rep) != nil {
+		return rep, fmt.Errorf("no report: %s", describeCall(c))
+	}
+	return rep, nil
+}
+
 // waitForPath waits until the frontend's report says the path is ok again.
 func (r *run) waitForPath(ctx context.Context, id string) error {
 	return cluster.Eventually(ctx, 2*time.Minute, time.Second, func(ctx context.Context) (string, bool) {
-		var rep report.Report
-		out := fromHere(ctx, r.entryURL(ctx)+"/api/paths", reportTimeout)
-		if c := out.Calls[0]; !c.OK || json.Unmarshal(c.Body, &rep) != nil {
-			return "no report: " + describeCall(c), false
+		rep, err := r.reportNow(ctx)
+		if err != nil {
+			return err.Error(), false
 		}
 		for _, p := range rep.Paths {
 			if p.ID == id {

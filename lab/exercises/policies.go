@@ -192,15 +192,9 @@ and https://kubernetes.io/docs/tutorials/services/source-ip/.`,
 // balancer to work, carried only by nodes that run a frontend pod: the one
 // without keeps passing the load balancer's check of kube-proxy.
 func externalLBKeepsDroppingNode(ctx context.Context, env *workshop.Env, s *workshop.State) error {
-	pods, err := frontendPods(ctx, env)
+	withFrontend, err := frontendNodes(ctx, env)
 	if err != nil {
 		return err
-	}
-	withFrontend := map[string]bool{}
-	for _, p := range pods {
-		if p.DeletionTimestamp == nil {
-			withFrontend[p.Spec.NodeName] = true
-		}
 	}
 	if err := (workshop.Path{ID: report.IDOutsideExternalLB, Is: workshop.Works}).Check(ctx, env, s); err != nil {
 		return err
@@ -214,19 +208,29 @@ func externalLBKeepsDroppingNode(ctx context.Context, env *workshop.Env, s *work
 	return errors.Join(errs...)
 }
 
+// frontendNodes are the nodes that run a frontend pod that is not going
+// away.
+func frontendNodes(ctx context.Context, env *workshop.Env) (map[string]bool, error) {
+	pods, err := frontendPods(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	nodes := map[string]bool{}
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil {
+			nodes[p.Spec.NodeName] = true
+		}
+	}
+	return nodes, nil
+}
+
 // nodePortsFollowFrontends expects the NodePort on each node (not the
 // localhost mapping) to work, answered on that node, where a frontend pod
 // runs, and to be blocked with a timeout elsewhere.
 func nodePortsFollowFrontends(ctx context.Context, env *workshop.Env, s *workshop.State) error {
-	pods, err := frontendPods(ctx, env)
+	withFrontend, err := frontendNodes(ctx, env)
 	if err != nil {
 		return err
-	}
-	withFrontend := map[string]bool{}
-	for _, p := range pods {
-		if p.DeletionTimestamp == nil {
-			withFrontend[p.Spec.NodeName] = true
-		}
 	}
 	// The node this machine is (the local cluster's node A) treats a call
 	// from here as its own traffic, which any endpoint may answer.

@@ -120,15 +120,13 @@ func Workloads(ctx context.Context, client kubernetes.Interface, namespace strin
 // Only a LoadBalancer controller assigns one, so callers ask only when one
 // runs.
 func LoadBalancersPending(ctx context.Context, client kubernetes.Interface, namespace string) ([]string, error) {
-	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+	svcs, err := addresslessLoadBalancers(ctx, client, namespace)
 	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
+		return nil, err
 	}
 	var pending []string
-	for _, s := range svcs.Items {
-		if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
-			pending = append(pending, "service/"+s.Name+" LoadBalancer address pending")
-		}
+	for _, s := range svcs {
+		pending = append(pending, "service/"+s.Name+" LoadBalancer address pending")
 	}
 	return pending, nil
 }
@@ -139,15 +137,12 @@ func LoadBalancersPending(ctx context.Context, client kubernetes.Interface, name
 // EnsuringLoadBalancer, MetalLB IPAllocated), so a Service without an
 // address or an event, some time after it was created, has no controller.
 func LoadBalancersUnattended(ctx context.Context, client kubernetes.Interface, namespace string) ([]string, error) {
-	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+	svcs, err := addresslessLoadBalancers(ctx, client, namespace)
 	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
+		return nil, err
 	}
 	var unattended []string
-	for _, s := range svcs.Items {
-		if s.Spec.Type != corev1.ServiceTypeLoadBalancer || len(s.Status.LoadBalancer.Ingress) > 0 {
-			continue
-		}
+	for _, s := range svcs {
 		events, err := client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
 			FieldSelector: "involvedObject.kind=Service,involvedObject.name=" + s.Name,
 		})
@@ -161,6 +156,18 @@ func LoadBalancersUnattended(ctx context.Context, client kubernetes.Interface, n
 		}
 	}
 	return unattended, nil
+}
+
+// addresslessLoadBalancers are the namespace's LoadBalancer Services that
+// have no address yet.
+func addresslessLoadBalancers(ctx context.Context, client kubernetes.Interface, namespace string) ([]corev1.Service, error) {
+	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	return slices.DeleteFunc(svcs.Items, func(s corev1.Service) bool {
+		return s.Spec.Type != corev1.ServiceTypeLoadBalancer || len(s.Status.LoadBalancer.Ingress) > 0
+	}), nil
 }
 
 // Wait polls every interval until nothing is pending, printing what it waits
