@@ -48,7 +48,8 @@ compose-test: ## The compose smoke test: up, check every path through nginx, dow
 
 .PHONY: kind-up
 kind-up: ## The lab on kind: cluster, images, deploy, wait, URLs (docs/lab.md); KEEP=1 keeps failed nodes.
-	@hack/lab.sh $(if $(KEEP),--keep) up
+	@hack/lab.sh $(if $(KEEP),--keep) $(if $(KIND_CONFIG),--kind-config $(KIND_CONFIG)) \
+	  $(if $(CLOUD_PROVIDER_KIND),--cloud-provider-kind $(CLOUD_PROVIDER_KIND)) up
 
 .PHONY: kind-down
 kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.
@@ -63,8 +64,8 @@ local-down: ## Stop the offline local cluster and remove everything it added.
 	@hack/lab.sh --provider local down
 
 .PHONY: e2e
-e2e: ## The e2e suite on the local cluster while it is up; CLUSTER=kind|other for another; JUNIT=file for XML.
-	@hack/e2e.sh $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(JUNIT),--junit $(JUNIT))
+e2e: ## The e2e suite on the local cluster while it is up; CLUSTER=kind|other for another; JUNIT=file for XML; LEAVE_OUT=regexp.
+	@hack/e2e.sh $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(JUNIT),--junit $(JUNIT)) $(if $(LEAVE_OUT),--leave-out '$(LEAVE_OUT)')
 
 # make check talks to the local cluster while it is up, else to kind.
 LAB_PROVIDER ?= $(if $(wildcard /var/lib/podpaths/local/cluster.json),local,kind)

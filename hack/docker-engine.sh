@@ -9,6 +9,9 @@
 #   hack/docker-engine.sh unguard [RULE...]
 #                                  remove the given guard rules, or all that `guard` added, never others
 #
+# PODPATHS_DOCKERD_ARGS adds flags to the dockerd that `start` launches (CI's kind stage sets its runtime
+# with it: hack/ci-kind/README.md).
+#
 # The `docker` on PATH may be only a client, so the engine is Debian's docker.io (dockerd 20.10). What this
 # script starts and adds is recorded under _output/docker-engine/, so `stop` and `unguard` never touch an engine
 # or a rule that someone else owns.
@@ -67,7 +70,9 @@ start() {
   mkdir -p "$state_dir"
   log "starting dockerd (log: $log_file)"
   # setsid: the engine must outlive this script (and its process group) until `stop`.
-  setsid dockerd >"$log_file" 2>&1 </dev/null &
+  local args
+  read -r -a args <<<"${PODPATHS_DOCKERD_ARGS:-}"
+  setsid dockerd "${args[@]}" >"$log_file" 2>&1 </dev/null &
   printf '%s\n' "$!" >"$pid_file"
   local deadline=$((SECONDS + start_timeout))
   until engine_answers; do

@@ -10,15 +10,18 @@
 #   All N paths (M actions) ok, K skipped (reason)
 # where a path is an assertion (a test or subtest without subtests) and an action a top-level test.
 #
-#   hack/e2e.sh [--cluster local|kind|other] [--junit FILE]   --junit (or -junit) also writes JUnit XML
+#   hack/e2e.sh [--cluster local|kind|other] [--junit FILE] [--leave-out REGEXP]
+#                                   --junit (or -junit) also writes JUnit XML; --leave-out runs every test
+#                                   but those `go test -skip REGEXP` names (the skip budget still holds)
 #
 # The e2e module carries replace directives for ../lab and ../platform, so it builds the same with or
 # without go.work (GOWORK=off keeps it independent of the workspace's other modules).
 set -o errexit -o nounset -o pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 junit=""
+leave_out=""
 cluster=${PODPATHS_E2E_CLUSTER:-}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -38,6 +41,15 @@ while [ $# -gt 0 ]; do
       ;;
     --junit=* | -junit=*)
       junit=${1#*=}
+      shift
+      ;;
+    --leave-out)
+      [ $# -ge 2 ] || { echo "e2e: $1 needs a regular expression" >&2; exit 2; }
+      leave_out=$2
+      shift 2
+      ;;
+    --leave-out=*)
+      leave_out=${1#*=}
       shift
       ;;
     -h | --help)
@@ -108,5 +120,9 @@ fi
 if [ -f "e2e/skips/$cluster.txt" ]; then
   report_args+=(--skip-budget "$root/e2e/skips/$cluster.txt")
 fi
+test_args=()
+if [ -n "$leave_out" ]; then
+  test_args+=(-skip "$leave_out")
+fi
 cd e2e
-go test -tags e2e -race -count=1 -timeout 30m -json ./... | "$root/_output/e2e/testreport" "${report_args[@]}"
+go test -tags e2e -race -count=1 -timeout 30m -json "${test_args[@]}" ./... | "$root/_output/e2e/testreport" "${report_args[@]}"

@@ -46,7 +46,7 @@ tidy() { (cd "$1" && GOWORK=off GOFLAGS=-mod=mod go mod tidy); }
 pin_kubernetes() {
   local v=$1 dir=hack/local-cluster/build/kubernetes gomod
   wrapper "$dir" k8s.io/kubernetes "$v" \
-    k8s.io/kubernetes/cmd/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kube-proxy,kubectl}
+    k8s.io/kubernetes/cmd/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kube-proxy,kubectl,kubeadm}
   # k8s.io/kubernetes replaces its staging modules (k8s.io/api, k8s.io/client-go, ...) with ./staging/...,
   # which the module zip lacks, and replace directives of a dependency are ignored anyway. So the wrapper
   # replaces each with its published twin v0.<minor>.<patch>. The list comes from kubernetes' own go.mod,

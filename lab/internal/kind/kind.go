@@ -97,7 +97,7 @@ func (p *Provider) Exists(context.Context) (bool, error) {
 
 // Create creates the cluster from the config file, or reuses it when it
 // exists: kind cannot change a running cluster's nodes anyway, and `up` must
-// be safe to run again.
+// be safe to run again. Either way its DNS then stays inside the cluster.
 func (p *Provider) Create(ctx context.Context) error {
 	exists, err := p.Exists(ctx)
 	if err != nil {
@@ -105,7 +105,7 @@ func (p *Provider) Create(ctx context.Context) error {
 	}
 	if exists {
 		p.log.Info("reusing kind cluster", "name", p.opts.Name)
-		return nil
+		return p.keepDNSInside(ctx)
 	}
 	p.log.Info("creating kind cluster", "name", p.opts.Name, "config", p.opts.ConfigFile)
 	err = p.kind.Create(p.opts.Name,
@@ -118,7 +118,7 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err != nil {
 		return p.createError(err)
 	}
-	return nil
+	return p.keepDNSInside(ctx)
 }
 
 // createError adds what kind's failed command printed. kind's error names

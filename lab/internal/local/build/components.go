@@ -51,6 +51,9 @@ var components = []component{
 			{"kubelet", "k8s.io/kubernetes/cmd/kubelet"},
 			{"kube-proxy", "k8s.io/kubernetes/cmd/kube-proxy"},
 			{"kubectl", "k8s.io/kubernetes/cmd/kubectl"},
+			// The local cluster never runs kubeadm; CI's kind node image
+			// (hack/ci-kind) does, and takes it from this cache.
+			{"kubeadm", "k8s.io/kubernetes/cmd/kubeadm"},
 		},
 		ldflags: kubernetesVersionFlags,
 	},
