@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -197,4 +198,29 @@ func Wait(ctx context.Context, client kubernetes.Interface, namespace string, wa
 		case <-tick.C:
 		}
 	}
+}
+
+// Restart restarts a workload's pods as `kubectl rollout restart` does: a
+// new annotation on the pod template makes a new revision, which the
+// controller rolls out by the workload's own update strategy. kind is
+// "deployment" or "statefulset", in any case. The annotation has
+// nanoseconds, so that two restarts within a second are two revisions.
+func Restart(ctx context.Context, client kubernetes.Interface, namespace, kind, name string) error {
+	patch := fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`,
+		time.Now().Format(time.RFC3339Nano))
+	kind = strings.ToLower(kind)
+	apps := client.AppsV1()
+	var err error
+	switch kind {
+	case "deployment":
+		_, err = apps.Deployments(namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	case "statefulset":
+		_, err = apps.StatefulSets(namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	default:
+		err = fmt.Errorf("unknown workload kind %q", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("restart %s/%s: %w", kind, name, err)
+	}
+	return nil
 }

@@ -244,3 +244,40 @@ func TestLoadBalancersUnattended(t *testing.T) {
 		})
 	}
 }
+
+func TestRestartAddsANewTemplateAnnotation(t *testing.T) {
+	ctx := context.Background()
+	client := fake.NewClientset(
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "frontend", Namespace: "podpaths"}},
+		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "backend", Namespace: "podpaths"}},
+	)
+	const key = "kubectl.kubernetes.io/restartedAt"
+	if err := Restart(ctx, client, "podpaths", "Deployment", "frontend"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := client.AppsV1().Deployments("podpaths").Get(ctx, "frontend", metav1.GetOptions{})
+	if err != nil || d.Spec.Template.Annotations[key] == "" {
+		t.Fatalf("deployment after Restart: %v, annotations %v; want %s", err, d.Spec.Template.Annotations, key)
+	}
+	if err := Restart(ctx, client, "podpaths", "statefulset", "backend"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := client.AppsV1().StatefulSets("podpaths").Get(ctx, "backend", metav1.GetOptions{})
+	if err != nil || s.Spec.Template.Annotations[key] == "" {
+		t.Fatalf("statefulset after Restart: %v, annotations %v; want %s", err, s.Spec.Template.Annotations, key)
+	}
+	first := s.Spec.Template.Annotations[key]
+	if err := Restart(ctx, client, "podpaths", "statefulset", "backend"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ = client.AppsV1().StatefulSets("podpaths").Get(ctx, "backend", metav1.GetOptions{}); s.Spec.Template.Annotations[key] == first {
+		t.Errorf("a second Restart kept the annotation %q: no new revision", first)
+	}
+}
+
+func TestRestartRefusesAnUnknownKind(t *testing.T) {
+	err := Restart(context.Background(), fake.NewClientset(), "podpaths", "daemonset", "x")
+	if err == nil || !strings.Contains(err.Error(), "unknown workload kind") {
+		t.Errorf("Restart of a daemonset = %v; want an unknown workload kind error", err)
+	}
+}

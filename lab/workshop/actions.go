@@ -8,13 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/kube"
@@ -165,19 +163,7 @@ func (r Restart) Command() string {
 
 // Run implements Action.
 func (r Restart) Run(ctx context.Context, env *Env) error {
-	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`,
-		time.Now().Format(time.RFC3339))
-	apps := env.Clients.Kube.AppsV1()
-	var err error
-	if r.Workload.Kind == "statefulset" {
-		_, err = apps.StatefulSets(env.Namespace).Patch(ctx, r.Workload.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
-	} else {
-		_, err = apps.Deployments(env.Namespace).Patch(ctx, r.Workload.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
-	}
-	if err != nil {
-		return fmt.Errorf("restart %s: %w", r.Workload, err)
-	}
-	return nil
+	return rollout.Restart(ctx, env.Clients.Kube, env.Namespace, r.Workload.Kind, r.Workload.Name)
 }
 
 // RolledOut waits until a workload has rolled out: every replica updated and

@@ -11,7 +11,6 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/rollout"
@@ -256,22 +255,7 @@ func (e *Env) Scale(ctx context.Context, w Workload, n int32) (int32, error) {
 }
 
 // RolloutRestart restarts a workload's pods the way `kubectl rollout
-// restart` does: a new annotation on the pod template makes the controller
-// replace every pod, by the workload's own update strategy.
+// restart` does (rollout.Restart).
 func (e *Env) RolloutRestart(ctx context.Context, w Workload) error {
-	patch := fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`,
-		time.Now().Format(time.RFC3339Nano))
-	var err error
-	switch w.Kind {
-	case "Deployment":
-		_, err = e.Client.AppsV1().Deployments(e.Opts.Namespace).Patch(ctx, w.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-	case "StatefulSet":
-		_, err = e.Client.AppsV1().StatefulSets(e.Opts.Namespace).Patch(ctx, w.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-	default:
-		err = errors.New("unknown workload kind " + w.Kind)
-	}
-	if err != nil {
-		return fmt.Errorf("restart %s: %w", w, err)
-	}
-	return nil
+	return rollout.Restart(ctx, e.Client, e.Opts.Namespace, w.Kind, w.Name)
 }

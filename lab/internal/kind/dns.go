@@ -8,7 +8,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/podpaths/podpaths/lab/kube"
@@ -38,11 +37,8 @@ func (p *Provider) keepDNSInside(ctx context.Context) error {
 		return err
 	}
 	p.log.Info("CoreDNS answers cluster names only now: forward removed from its Corefile")
-	restart := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"podpaths.io/restarted-at":%q}}}}}`,
-		time.Now().UTC().Format(time.RFC3339))
-	if _, err := c.Kube.AppsV1().Deployments(metav1.NamespaceSystem).Patch(ctx, "coredns",
-		types.StrategicMergePatchType, []byte(restart), metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("restart CoreDNS: %w", err)
+	if err := rollout.Restart(ctx, c.Kube, metav1.NamespaceSystem, "deployment", "coredns"); err != nil {
+		return err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, dnsRestartWait)
 	defer cancel()
