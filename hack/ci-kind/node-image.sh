@@ -24,8 +24,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 here=hack/ci-kind
 out=_output/ci-kind
-cache=/var/cache/podpaths
 repo=localhost/podpaths
+# shellcheck source=hack/ci-kind/versions.sh
+source $here/versions.sh
 
 log() { printf 'ci-kind: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -34,16 +35,6 @@ if (($#)); then
   exit 2
 fi
 
-# required_version MODULE GOMOD prints the version GOMOD requires of MODULE.
-required_version() { awk -v m="$1" '$1 == m {print $2; exit} $1 == "require" && $2 == m {print $3; exit}' "$2"; }
-
-k8s=$(required_version k8s.io/kubernetes hack/local-cluster/build/kubernetes/go.mod)
-etcd=$(required_version go.etcd.io/etcd/server/v3 hack/local-cluster/build/etcd/go.mod)
-coredns=$(required_version github.com/coredns/coredns hack/local-cluster/build/coredns/go.mod)
-crictl=$(required_version sigs.k8s.io/cri-tools hack/local-cluster/build/crictl/go.mod)
-flannel=$(required_version github.com/flannel-io/flannel $here/build/flannel/go.mod)
-kind=$(required_version sigs.k8s.io/kind lab/go.mod)
-kbin=$cache/kubernetes-$k8s/bin
 pause=$repo/pause:3.10
 node=$repo/kind-node:$k8s
 
