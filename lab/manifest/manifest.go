@@ -9,12 +9,16 @@
 package manifest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -54,6 +58,27 @@ func Render(fsys filesys.FileSystem, dir string) ([]*unstructured.Unstructured, 
 		objs = append(objs, &unstructured.Unstructured{Object: m})
 	}
 	return objs, nil
+}
+
+// Decode splits multi-document YAML (or JSON) into objects, skipping empty
+// documents: for manifests that are not a kustomization, such as the ones
+// the local cluster renders for CoreDNS or MetalLB ships.
+func Decode(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := yamlutil.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objs []*unstructured.Unstructured
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
+			}
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		objs = append(objs, &unstructured.Unstructured{Object: m})
+	}
 }
 
 // Apply server-side applies every object in order. Force takes over fields

@@ -89,6 +89,25 @@ func TestRenderError(t *testing.T) {
 	}
 }
 
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	objs, err := Decode([]byte("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# only a comment\n---\n" +
+		`{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b"}}` + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.GetKind()+"/"+o.GetName())
+	}
+	if want := []string{"ConfigMap/a", "Service/b"}; !slices.Equal(got, want) {
+		t.Errorf("Decode: %v, want %v (empty documents skipped)", got, want)
+	}
+	if _, err := Decode([]byte("kind: [unclosed\n")); err == nil {
+		t.Error("Decode of broken YAML: got no error")
+	}
+}
+
 func TestApply(t *testing.T) {
 	t.Parallel()
 	objs, err := Render(overlay(t), "/repo/deploy/overlays/kind")

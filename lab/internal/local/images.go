@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/lab/internal/local/cluster"
+	"github.com/podpaths/podpaths/lab/internal/local/nodeconfig"
+	"github.com/podpaths/podpaths/lab/manifest"
 	"github.com/podpaths/podpaths/lab/rollout"
 )
 
@@ -75,11 +77,11 @@ func (p *Provider) startCoreDNS(ctx context.Context, c cluster.Cluster) error {
 	if err != nil {
 		return err
 	}
-	raw, err := renderCoreDNS(c, version)
+	raw, err := nodeconfig.CoreDNS(c, version)
 	if err != nil {
 		return err
 	}
-	objs, err := decodeYAML(raw)
+	objs, err := manifest.Decode(raw)
 	if err != nil {
 		return fmt.Errorf("coredns manifests: %w", err)
 	}

@@ -1,9 +1,7 @@
 package local
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/podpaths/podpaths/lab/internal/local/cluster"
@@ -120,25 +117,6 @@ func waitNodesReady(ctx context.Context, client kubernetes.Interface, names []st
 			return fmt.Errorf("nodes not ready after %s: %s", timeout, last)
 		case <-tick.C:
 		}
-	}
-}
-
-// decodeYAML splits multi-document YAML into objects.
-func decodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
-	dec := yamlutil.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return nil, fmt.Errorf("decode: %w", err)
-		}
-		if len(m) == 0 {
-			continue
-		}
-		objs = append(objs, &unstructured.Unstructured{Object: m})
 	}
 }
 

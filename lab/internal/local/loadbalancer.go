@@ -42,7 +42,7 @@ func (p *Provider) StartLoadBalancer(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		objs, err := decodeYAML(raw)
+		objs, err := manifest.Decode(raw)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", f, err)
 		}

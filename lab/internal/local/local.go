@@ -20,9 +20,10 @@
 //
 // The packages below this one each do one part, and know nothing of the
 // provider: cluster describes the cluster as data, from which pki makes the
-// certificates, guards the network guards, nodes node B's and the outside
-// client's namespaces, and daemons the command lines of the programs that
-// build provides; host is the machine they all change.
+// certificates, nodeconfig the files the daemons read, guards the network
+// guards, nodes node B's and the outside client's namespaces, and daemons
+// the command lines of the programs that build provides; host is the
+// machine they all change.
 package local
 
 import (

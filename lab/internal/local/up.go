@@ -20,6 +20,7 @@ import (
 	"github.com/podpaths/podpaths/lab/internal/local/daemons"
 	"github.com/podpaths/podpaths/lab/internal/local/guards"
 	"github.com/podpaths/podpaths/lab/internal/local/host"
+	"github.com/podpaths/podpaths/lab/internal/local/nodeconfig"
 	"github.com/podpaths/podpaths/lab/internal/local/nodes"
 	"github.com/podpaths/podpaths/lab/internal/local/pki"
 	"github.com/podpaths/podpaths/lab/kube"
@@ -139,12 +140,12 @@ func (p *Provider) writeConfigs(c cluster.Cluster) error {
 	if err := pki.Ensure(c, p.layout, p.now()); err != nil {
 		return err
 	}
-	files, err := renderShared(p.layout)
+	files, err := nodeconfig.Shared(p.layout)
 	if err != nil {
 		return err
 	}
 	for _, n := range c.Nodes {
-		nf, err := renderNode(c, p.layout, n)
+		nf, err := nodeconfig.Node(c, p.layout, n)
 		if err != nil {
 			return err
 		}
@@ -157,7 +158,7 @@ func (p *Provider) writeConfigs(c cluster.Cluster) error {
 		}
 	}
 	for _, f := range files {
-		if err := host.WriteFile(f.path, f.data, 0o644); err != nil {
+		if err := host.WriteFile(f.Path, f.Data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -167,7 +168,7 @@ func (p *Provider) writeConfigs(c cluster.Cluster) error {
 // startExternalLB renders HAProxy's configuration from the nodes and starts
 // it in the outside client; it waits until HAProxy accepts connections.
 func (p *Provider) startExternalLB(ctx context.Context, c cluster.Cluster) error {
-	cfg, err := renderExternalLB(c, p.opts.NodePort)
+	cfg, err := nodeconfig.ExternalLB(c, p.opts.NodePort)
 	if err != nil {
 		return err
 	}

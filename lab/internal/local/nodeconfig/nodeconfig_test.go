@@ -1,4 +1,4 @@
-package local
+package nodeconfig
 
 import (
 	"encoding/json"
@@ -12,17 +12,18 @@ import (
 
 	"github.com/podpaths/podpaths/lab/internal/local/cluster"
 	"github.com/podpaths/podpaths/lab/internal/local/cluster/clustertest"
+	"github.com/podpaths/podpaths/lab/manifest"
 )
 
 func renderedNode(t *testing.T, c cluster.Cluster) map[string][]byte {
 	t.Helper()
-	files, err := renderNode(c, cluster.Layout{Dir: c.StateDir}, c.Nodes[0])
+	files, err := Node(c, cluster.Layout{Dir: c.StateDir}, c.Nodes[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := map[string][]byte{}
 	for _, f := range files {
-		m[filepath.Base(f.path)] = f.data
+		m[filepath.Base(f.Path)] = f.Data
 	}
 	return m
 }
@@ -73,22 +74,22 @@ func TestContainerdConfigCannotPullAndFitsThisMachine(t *testing.T) {
 
 func TestRegistryHostsLeadNowhere(t *testing.T) {
 	t.Parallel()
-	files, err := renderShared(cluster.Layout{Dir: "/state"})
+	files, err := Shared(cluster.Layout{Dir: "/state"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hosts := 0
 	for _, f := range files {
-		if filepath.Base(f.path) != "hosts.toml" {
+		if filepath.Base(f.Path) != "hosts.toml" {
 			continue
 		}
 		hosts++
 		var doc struct{ Server string }
-		if err := toml.Unmarshal(f.data, &doc); err != nil {
-			t.Fatalf("%s: %v", f.path, err)
+		if err := toml.Unmarshal(f.Data, &doc); err != nil {
+			t.Fatalf("%s: %v", f.Path, err)
 		}
 		if doc.Server != "http://127.0.0.1:1" {
-			t.Errorf("%s: server %q, want http://127.0.0.1:1", f.path, doc.Server)
+			t.Errorf("%s: server %q, want http://127.0.0.1:1", f.Path, doc.Server)
 		}
 	}
 	if hosts != len(blockedRegistries) || !slices.Contains(blockedRegistries, "docker.io") || !slices.Contains(blockedRegistries, "registry.k8s.io") {
@@ -214,11 +215,11 @@ func TestCNIConfigGivesPodsNoDefaultRoute(t *testing.T) {
 func TestCoreDNSNeverForwards(t *testing.T) {
 	t.Parallel()
 	c := clustertest.New(t)
-	raw, err := renderCoreDNS(c, "v1.14.7")
+	raw, err := CoreDNS(c, "v1.14.7")
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := decodeYAML(raw)
+	objs, err := manifest.Decode(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,17 +284,17 @@ func TestNodeBConfigs(t *testing.T) {
 	c := clustertest.TwoNodes(t)
 	l := cluster.Layout{Dir: c.StateDir}
 	b := c.Nodes[1]
-	files, err := renderNode(c, l, b)
+	files, err := Node(c, l, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubeletYAML := string(files[2].data)
+	kubeletYAML := string(files[2].Data)
 	for _, want := range []string{"cgroupRoot: /podpaths-b", "podLogsDir: " + l.Node("podpaths-b").PodLogs(), "address: 172.30.0.2"} {
 		if !strings.Contains(kubeletYAML, want) {
 			t.Errorf("node B's kubelet.yaml lacks %q", want)
 		}
 	}
-	if cni := string(files[1].data); !strings.Contains(cni, `"subnet": "10.244.1.0/24"`) || !strings.Contains(cni, l.Node("podpaths-b").CNIIPAM()) {
+	if cni := string(files[1].Data); !strings.Contains(cni, `"subnet": "10.244.1.0/24"`) || !strings.Contains(cni, l.Node("podpaths-b").CNIIPAM()) {
 		t.Errorf("node B's CNI config must hand out 10.244.1.0/24 from its own IPAM dir:\n%s", cni)
 	}
 }
@@ -304,7 +305,7 @@ func TestNodeBConfigs(t *testing.T) {
 func TestExternalLBConfig(t *testing.T) {
 	t.Parallel()
 	c := clustertest.TwoNodes(t)
-	raw, err := renderExternalLB(c, 30080)
+	raw, err := ExternalLB(c, 30080)
 	if err != nil {
 		t.Fatal(err)
 	}

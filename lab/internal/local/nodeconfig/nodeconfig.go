@@ -1,4 +1,8 @@
-package local
+// Package nodeconfig renders the files the local cluster's daemons read:
+// each node's containerd, CNI, kubelet and kube-proxy configs, the files
+// every node shares, CoreDNS's manifests and the external load balancer's
+// HAProxy config. It only renders; the caller writes the files.
+package nodeconfig
 
 import (
 	"bytes"
@@ -95,15 +99,15 @@ func podRoutes(c cluster.Cluster) []string {
 	return routes
 }
 
-// nodeFile is one rendered file of a node.
-type nodeFile struct {
-	path string
-	data []byte
+// File is one rendered file and where it belongs.
+type File struct {
+	Path string
+	Data []byte
 }
 
-// renderNode renders a node's containerd, CNI, kubelet and kube-proxy
+// Node renders a node's containerd, CNI, kubelet and kube-proxy
 // configs.
-func renderNode(c cluster.Cluster, l cluster.Layout, n cluster.Node) ([]nodeFile, error) {
+func Node(c cluster.Cluster, l cluster.Layout, n cluster.Node) ([]File, error) {
 	v := newNodeView(c, l, n)
 	nl := l.Node(n.Name)
 	files := []struct{ tmpl, path string }{
@@ -112,31 +116,31 @@ func renderNode(c cluster.Cluster, l cluster.Layout, n cluster.Node) ([]nodeFile
 		{"kubelet.yaml.tmpl", nl.KubeletConfig()},
 		{"kube-proxy.yaml.tmpl", nl.KubeProxyConfig()},
 	}
-	out := make([]nodeFile, 0, len(files))
+	out := make([]File, 0, len(files))
 	for _, f := range files {
 		b, err := render(f.tmpl, v)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, nodeFile{path: f.path, data: b})
+		out = append(out, File{Path: f.path, Data: b})
 	}
 	return out, nil
 }
 
-// renderShared renders the files every node reads: the pods' resolv.conf and
+// Shared renders the files every node reads: the pods' resolv.conf and
 // containerd's registry redirects.
-func renderShared(l cluster.Layout) ([]nodeFile, error) {
+func Shared(l cluster.Layout) ([]File, error) {
 	b, err := render("resolv.conf.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
-	files := []nodeFile{{path: l.ResolvConf(), data: b}}
+	files := []File{{Path: l.ResolvConf(), Data: b}}
 	for _, r := range blockedRegistries {
 		b, err := render("hosts.toml.tmpl", r)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, nodeFile{path: filepath.Join(l.RegistryHosts(), r, "hosts.toml"), data: b})
+		files = append(files, File{Path: filepath.Join(l.RegistryHosts(), r, "hosts.toml"), Data: b})
 	}
 	return files, nil
 }
@@ -149,8 +153,8 @@ type coreDNSView struct {
 	Node string
 }
 
-// renderCoreDNS renders the CoreDNS manifests for the image of version.
-func renderCoreDNS(c cluster.Cluster, version string) ([]byte, error) {
+// CoreDNS renders the CoreDNS manifests for the image of version.
+func CoreDNS(c cluster.Cluster, version string) ([]byte, error) {
 	return render("coredns.yaml.tmpl", coreDNSView{
 		Domain: c.Domain, Image: coreDNSImage(version), ClusterIP: c.DNSIP.String(), Port: coreDNSPort,
 		Node: c.ControlPlane().Name,
@@ -181,8 +185,8 @@ type externalLBServer struct{ Name, Addr string }
 // kubeProxyHealthPort is kube-proxy's healthzBindAddress port.
 const kubeProxyHealthPort = 10256
 
-// renderExternalLB renders HAProxy's configuration: every node's NodePort.
-func renderExternalLB(c cluster.Cluster, nodePort int32) ([]byte, error) {
+// ExternalLB renders HAProxy's configuration: every node's NodePort.
+func ExternalLB(c cluster.Cluster, nodePort int32) ([]byte, error) {
 	v := externalLBView{Listen: c.ExternalLB().String(), HealthPort: kubeProxyHealthPort}
 	for _, n := range c.Nodes {
 		v.Nodes = append(v.Nodes, externalLBServer{Name: n.Name, Addr: netip.AddrPortFrom(n.IP, uint16(nodePort)).String()})
