@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -21,7 +22,7 @@ func affinity() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "look at the spread",
-				Do:   []workshop.Action{workshop.Look{Cmd: `curl -s "$E/api/spread?n=30&keepalive=false" | jq -c '[.pods[] | "\(.pod)=\(.count)"]'` + "\n" + `curl -s "$E/api/spread?n=30&keepalive=true"  | jq -c '[.pods[] | "\(.pod)=\(.count)"]'`}},
+				Do:   []workshop.Action{actions.Look{Cmd: `curl -s "$E/api/spread?n=30&keepalive=false" | jq -c '[.pods[] | "\(.pod)=\(.count)"]'` + "\n" + `curl -s "$E/api/spread?n=30&keepalive=true"  | jq -c '[.pods[] | "\(.pod)=\(.count)"]'`}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "without keep-alive, the 30 calls spread over the 3 pods", Holds: spreadOver(false, 3)},
 					workshop.Observed{Says: "with keep-alive, one pod answers all 30", Holds: spreadOver(true, 1)},
@@ -31,7 +32,7 @@ func affinity() workshop.Exercise {
 			},
 			{
 				Name: "put sessionAffinity ClientIP on backend",
-				Do: []workshop.Action{workshop.Kustomize{Patches: []workshop.Patch{{Body: `apiVersion: v1
+				Do: []workshop.Action{actions.Kustomize{Patches: []actions.Patch{{Body: `apiVersion: v1
 kind: Service
 metadata:
   name: backend

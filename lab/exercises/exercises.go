@@ -13,17 +13,17 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/podpaths/podpaths/lab/exercises/drills"
 	"github.com/podpaths/podpaths/lab/workshop"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
-// All returns the exercises in workshop order.
+// All returns the exercises in workshop order, the drills last.
 func All() []workshop.Exercise {
-	return []workshop.Exercise{
+	return append([]workshop.Exercise{
 		scale(), affinity(), serviceLinks(), recreate(), nginxStatic(), internalLocal(), externalLocal(),
 		networkPolicy(), sidecarOrder(), clusterIPFromOutside(),
-		sidecarKilled(), coreDNSDown(), kubeProxyStopped(), podDeletedUnderLoad(), kubeletStopped(),
-	}
+	}, drills.All()...)
 }
 
 // Path ids the exercises name often.
@@ -54,24 +54,6 @@ func clusterIP(ctx context.Context, env *workshop.Env, name string) (string, err
 		return "", err
 	}
 	return svc.Spec.ClusterIP, nil
-}
-
-// siblingsByPod counts each reporting backend's sibling rows.
-func siblingsByPod(s *workshop.State) map[string]int {
-	n := map[string]map[string]bool{}
-	for _, c := range s.Result.Checks() {
-		if from, ok := report.SiblingFrom(c.ID); ok {
-			if n[from] == nil {
-				n[from] = map[string]bool{}
-			}
-			n[from][c.ID] = true
-		}
-	}
-	out := map[string]int{}
-	for from, ids := range n {
-		out[from] = len(ids)
-	}
-	return out
 }
 
 // spreadDetail is the detail `make check` prints for the spread.
@@ -147,7 +129,7 @@ func noBackendReached() []workshop.Expectation {
 func backendReachedAgain() []workshop.Expectation {
 	return []workshop.Expectation{
 		workshop.Path{ID: report.IDSidecar, Is: workshop.Works},
-		workshop.Observed{Says: "every backend that reports its siblings lists 3 again", Paths: []string{"backend-backend-*"}, Holds: siblingsAre(3)},
+		workshop.Observed{Says: "every backend that reports its siblings lists 3 again", Paths: []string{"backend-backend-*"}, Holds: workshop.SiblingsAre(3)},
 		workshop.Path{ID: report.IDOutsidePeers, Is: workshop.Works},
 		workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.Works},
 		workshop.Path{ID: report.IDSpread, Prefix: true, Is: workshop.Works},
@@ -155,7 +137,7 @@ func backendReachedAgain() []workshop.Expectation {
 }
 
 func onlySiblingsRowFails(ctx context.Context, env *workshop.Env, s *workshop.State) error {
-	if n := len(siblingsByPod(s)); n > 0 {
+	if n := len(s.SiblingsByPod()); n > 0 {
 		return fmt.Errorf("%d backends still list siblings", n)
 	}
 	return workshop.Path{ID: report.IDSiblings, Is: workshop.FailsWith(report.ErrorOther)}.Check(ctx, env, s)

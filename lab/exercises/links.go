@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 )
 
 func serviceLinks() workshop.Exercise {
@@ -22,8 +23,8 @@ func serviceLinks() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "switch service links off",
-				Do: []workshop.Action{workshop.Kustomize{Components: []string{"no-service-links"}},
-					workshop.RolledOut{Workload: workshop.Frontend}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do: []workshop.Action{actions.Kustomize{Components: []string{"no-service-links"}},
+					actions.RolledOut{Workload: workshop.Frontend}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: idEnv, Is: workshop.Skipped, Why: "`BACKEND_SERVICE_HOST is not set: the pod started before the Service existed, enableServiceLinks is false, or this is not Kubernetes`"},
 					workshop.Path{ID: idDNS, Is: workshop.Works, Why: "DNS does not depend on service links"},
@@ -34,8 +35,8 @@ func serviceLinks() workshop.Exercise {
 			},
 			{
 				Name: "back to the base, then create a Service while the pods run",
-				Do: []workshop.Action{workshop.ApplyBase{}, workshop.RolledOut{Workload: workshop.Frontend},
-					workshop.RolledOut{Workload: workshop.Backend}, workshop.CreateService{Name: "backend-extra"}},
+				Do: []workshop.Action{actions.ApplyBase{}, actions.RolledOut{Workload: workshop.Frontend},
+					actions.RolledOut{Workload: workshop.Backend}, actions.CreateService{Name: "backend-extra"}},
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: idEnv, Is: workshop.Works},
 					workshop.Observed{Says: "the running frontend pods have no `BACKEND_EXTRA_*` variables", Holds: noLink("BACKEND_EXTRA_")},
@@ -43,7 +44,7 @@ func serviceLinks() workshop.Exercise {
 			},
 			{
 				Name: "restart the frontend",
-				Do:   []workshop.Action{workshop.Restart{Workload: workshop.Frontend}, workshop.RolledOut{Workload: workshop.Frontend}},
+				Do:   []workshop.Action{actions.Restart{Workload: workshop.Frontend}, actions.RolledOut{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the new pods have `BACKEND_EXTRA_SERVICE_HOST` (the new Service's ClusterIP), `BACKEND_EXTRA_SERVICE_PORT` and one variable per named port",
 						Holds: extraLinks},

@@ -7,15 +7,15 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
 // staticTemplate mounts nginx/static.conf.template in place of the default
 // one: change the key of the nginx-templates item and keep its path.
-var staticTemplate = workshop.Kustomize{Patches: []workshop.Patch{{
+var staticTemplate = actions.Kustomize{Patches: []actions.Patch{{
 	Target: "kind: Deployment\nname: frontend",
 	Body: `- op: test
   path: /spec/template/spec/volumes/0/name
@@ -37,7 +37,7 @@ func nginxStatic() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "mount the static template",
-				Do:   []workshop.Action{staticTemplate, workshop.RolledOut{Workload: workshop.Frontend}},
+				Do:   []workshop.Action{staticTemplate, actions.RolledOut{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "nginx's `/my-be/` proxies to the backend's name literally (`proxy_pass http://backend.podpaths.svc.cluster.local:8080/;`)",
 						Holds: nginxConfigHas("proxy_pass http://backend.podpaths.svc.cluster.local:8080/;")},
@@ -46,8 +46,8 @@ func nginxStatic() workshop.Exercise {
 			},
 			{
 				Name:   "recreate the backend Service by hand",
-				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}, workshop.CreateService{Name: "backend", From: "backend-sticky"}},
-				Within: dnsWait,
+				Do:     []workshop.Action{actions.DeleteService{Name: "backend"}, actions.CreateService{Name: "backend", From: "backend-sticky"}},
+				Within: workshop.DNSWait,
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.FailsWith(report.ErrorHTTP, report.ErrorTimeout),
@@ -60,7 +60,7 @@ func nginxStatic() workshop.Exercise {
 			},
 			{
 				Name: "restart the frontend",
-				Do:   []workshop.Action{workshop.Restart{Workload: workshop.Frontend}, workshop.RolledOut{Workload: workshop.Frontend}},
+				Do:   []workshop.Action{actions.Restart{Workload: workshop.Frontend}, actions.RolledOut{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works, Why: "the new nginx resolved the name again"},
 					workshop.Path{ID: report.IDOutsideWhoami, Is: workshop.Works},
@@ -71,8 +71,8 @@ func nginxStatic() workshop.Exercise {
 			},
 			{
 				Name:   "delete the Service, and wait until DNS has forgotten it",
-				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}},
-				Within: dnsWait,
+				Do:     []workshop.Action{actions.DeleteService{Name: "backend"}},
+				Within: workshop.DNSWait,
 				Expect: append([]workshop.Expectation{
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS)},
 					workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout, report.ErrorRefused, report.ErrorOther)},
@@ -82,7 +82,7 @@ func nginxStatic() workshop.Exercise {
 			},
 			{
 				Name: "restart the frontend without the Service",
-				Do:   []workshop.Action{workshop.Restart{Workload: workshop.Frontend}},
+				Do:   []workshop.Action{actions.Restart{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the new pod's nginx exits at start with `host not found in upstream`, naming the backend's host, and restarts (`CrashLoopBackOff`)",
 						Holds: nginxCrashes("host not found in upstream")},
@@ -107,16 +107,7 @@ https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass.`,
 
 // frontendPods lists the frontend pods.
 func frontendPods(ctx context.Context, env *workshop.Env) ([]corev1.Pod, error) {
-	return podsLabelled(ctx, env, "app.kubernetes.io/name=frontend")
-}
-
-// podsLabelled lists the lab's pods that match selector.
-func podsLabelled(ctx context.Context, env *workshop.Env, selector string) ([]corev1.Pod, error) {
-	pods, err := env.Clients.Kube.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
-	if err != nil {
-		return nil, err
-	}
-	return pods.Items, nil
+	return env.Pods(ctx, "app.kubernetes.io/name=frontend")
 }
 
 // nginxConfigHas expects every running frontend pod's rendered nginx

@@ -6,11 +6,12 @@ import (
 	"fmt"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
 func clusterIPFromOutside() workshop.Exercise {
-	unroute := workshop.RouteServicesFromOutside{Remove: true}
+	unroute := actions.RouteServicesFromOutside{Remove: true}
 	return workshop.Exercise{
 		Slug:  "clusterip-outside",
 		Title: "A ClusterIP from outside the cluster",
@@ -23,7 +24,7 @@ func clusterIPFromOutside() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "call the ClusterIP from the outside client",
-				Do: []workshop.Action{workshop.Look{Cmd: `sudo nsenter --net=/var/lib/podpaths/local/outside.netns ip route` + "\n" +
+				Do: []workshop.Action{actions.Look{Cmd: `sudo nsenter --net=/var/lib/podpaths/local/outside.netns ip route` + "\n" +
 					`make check | grep 'outside -> backend'`}},
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: report.IDOutsideClusterIP, Is: workshop.BlockedWith(report.ErrorOther),
@@ -33,7 +34,7 @@ func clusterIPFromOutside() workshop.Exercise {
 			},
 			{
 				Name: "give the outside client a route to the Service range",
-				Do:   []workshop.Action{workshop.RouteServicesFromOutside{}},
+				Do:   []workshop.Action{actions.RouteServicesFromOutside{}},
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: report.IDOutsideClusterIP, Is: workshop.Answers,
 						Why: "node A's kube-proxy rewrites the packet to a backend pod, as it does for any packet to a ClusterIP that enters the node"},

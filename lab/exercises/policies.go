@@ -9,6 +9,7 @@ import (
 
 	"github.com/podpaths/podpaths/lab/matrix"
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -24,7 +25,7 @@ func internalLocal() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "add the internal-traffic-local component",
-				Do:   []workshop.Action{workshop.Kustomize{Components: []string{"internal-traffic-local"}}, workshop.RolledOut{Workload: workshop.Frontend}},
+				Do:   []workshop.Action{actions.Kustomize{Components: []string{"internal-traffic-local"}}, actions.RolledOut{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "from each node's frontend, `frontend-backend-local-dns` is answered by a backend on that same node (the dashboard tags it `same node`)",
 						Paths: []string{report.IDLocal}, Holds: answersOnOwnNode(report.IDLocal)},
@@ -35,7 +36,7 @@ func internalLocal() workshop.Exercise {
 			},
 			{
 				Name: "scale the backend to 1",
-				Do:   []workshop.Action{workshop.Scale{Workload: workshop.Backend, Replicas: 1}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do:   []workshop.Action{actions.Scale{Workload: workshop.Backend, Replicas: 1}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "from the node without `backend-0`, `frontend-backend-local-dns` is blocked, as expected, with `timeout`; " +
 						"from the node with it, it works. `make check` prints `ok (timeout, expected)` for the first",
@@ -43,7 +44,7 @@ func internalLocal() workshop.Exercise {
 					workshop.Observed{Says: "from both nodes, `frontend-backend-nearby-dns` is answered by `backend-0`: PreferSameNode falls back to the other node where `Local` drops",
 						Paths: []string{report.IDNearby}, Holds: nearbyFallsBack},
 					workshop.Rows{Prefix: report.HeadlessID(""), N: 1, Why: "one backend left"},
-					workshop.Observed{Says: "`backend-0` lists itself as its only sibling", Paths: []string{"backend-backend-*"}, Holds: siblingsAre(1)},
+					workshop.Observed{Says: "`backend-0` lists itself as its only sibling", Paths: []string{"backend-backend-*"}, Holds: workshop.SiblingsAre(1)},
 					workshop.CheckPasses(true),
 				},
 			},
@@ -143,7 +144,7 @@ func externalLocal() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "add the external-traffic-local component",
-				Do:   []workshop.Action{workshop.Kustomize{Components: []string{"external-traffic-local"}}},
+				Do:   []workshop.Action{actions.Kustomize{Components: []string{"external-traffic-local"}}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "through each node that runs a frontend pod, the NodePort is answered by a frontend on that very node, " +
 						"and nginx sees the caller's own address; every other node is blocked, as expected, with `timeout` (on the local " +
@@ -160,7 +161,7 @@ func externalLocal() workshop.Exercise {
 			},
 			{
 				Name: "scale the frontend to 1",
-				Do:   []workshop.Action{workshop.Scale{Workload: workshop.Frontend, Replicas: 1}, workshop.RolledOut{Workload: workshop.Frontend}},
+				Do:   []workshop.Action{actions.Scale{Workload: workshop.Frontend, Replicas: 1}, actions.RolledOut{Workload: workshop.Frontend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the node that lost its frontend pod is blocked too, with `timeout` (unless it is this machine); the one with the pod still answers",
 						Paths: []string{report.OutsideNodePortID("") + "*"}, Holds: nodePortsFollowFrontends},

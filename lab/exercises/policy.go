@@ -10,11 +10,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
 func networkPolicy() workshop.Exercise {
-	look := workshop.Look{Cmd: `IP=$(kubectl -n podpaths get pod backend-0 -o jsonpath='{.status.podIP}')
+	look := actions.Look{Cmd: `IP=$(kubectl -n podpaths get pod backend-0 -o jsonpath='{.status.podIP}')
 for port in 8080/whoami 9000/whoami 9090/readyz; do
   kubectl -n default exec podpaths-exercise-probe -- /probe get "http://$IP:$port" --timeout 2s | jq -c '.calls[0] | {ok, error_kind}'
 done`}
@@ -29,7 +30,7 @@ done`}
 		Steps: []workshop.Step{
 			{
 				Name: "call backend-0 from a pod in another namespace",
-				Do:   []workshop.Action{workshop.StartProbe{}, look},
+				Do:   []workshop.Action{actions.StartProbe{}, look},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "8080 and 9090 answer", Holds: probeSees(map[int]report.ErrorKind{8080: report.ErrorNone, 9090: report.ErrorNone})},
 					workshop.Observed{Says: "9000 fails at once, `refused`: the sidecar listens on `127.0.0.1` inside that pod, so nothing listens on the pod IP's port 9000",
@@ -38,7 +39,7 @@ done`}
 			},
 			{
 				Name: "add the network-policy component",
-				Do:   []workshop.Action{workshop.Kustomize{Components: []string{"network-policy"}}, look},
+				Do:   []workshop.Action{actions.Kustomize{Components: []string{"network-policy"}}, look},
 				Expect: []workshop.Expectation{
 					workshop.WithPolicy{Expectation: workshop.Observed{Says: "all three fail after 2 s, `timeout`: the packets are dropped before they reach the pod, and the refused port now looks the same as the open ones",
 						Holds: probeSees(map[int]report.ErrorKind{8080: report.ErrorTimeout, 9000: report.ErrorTimeout, 9090: report.ErrorTimeout})}},

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
-
-// dnsWait bounds a step that waits for DNS caches: CoreDNS keeps an answer
-// up to 30 s, and a client's resolver or nginx (valid=5s) a little longer.
-const dnsWait = 2 * time.Minute
 
 func recreate() workshop.Exercise {
 	return workshop.Exercise{
@@ -26,8 +22,8 @@ func recreate() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name:   "delete the Service",
-				Do:     []workshop.Action{workshop.DeleteService{Name: "backend"}},
-				Within: dnsWait,
+				Do:     []workshop.Action{actions.DeleteService{Name: "backend"}},
+				Within: workshop.DNSWait,
 				Expect: append([]workshop.Expectation{
 					workshop.Path{ID: idDNS, Is: workshop.FailsWith(report.ErrorDNS), Why: "once the cached answers have expired; before that, `timeout` at the old address"},
 					workshop.OnlyOn{Provider: "local", Expectation: workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorTimeout),
@@ -49,8 +45,8 @@ func recreate() workshop.Exercise {
 			},
 			{
 				Name:   "create it again, by hand",
-				Do:     []workshop.Action{workshop.CreateService{Name: "backend", From: "backend-sticky"}},
-				Within: dnsWait,
+				Do:     []workshop.Action{actions.CreateService{Name: "backend", From: "backend-sticky"}},
+				Within: workshop.DNSWait,
 				Expect: append([]workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-dns` works, at the new ClusterIP", Paths: []string{idDNS}, Holds: dnsAtClusterIP},
 					workshop.Path{ID: report.IDNginxBackend, Is: workshop.Works, Why: "once the cached answers have expired"},
@@ -63,8 +59,8 @@ func recreate() workshop.Exercise {
 			},
 			{
 				Name:   "restart the frontend",
-				Do:     []workshop.Action{workshop.Restart{Workload: workshop.Frontend}, workshop.RolledOut{Workload: workshop.Frontend}},
-				Within: dnsWait,
+				Do:     []workshop.Action{actions.Restart{Workload: workshop.Frontend}, actions.RolledOut{Workload: workshop.Frontend}},
+				Within: workshop.DNSWait,
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "`frontend-backend-env` works again: the new pods got the new ClusterIP in `BACKEND_SERVICE_HOST`",
 						Paths: []string{idEnv}, Holds: envIsStale(false)},

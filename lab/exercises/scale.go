@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -22,11 +23,11 @@ func scale() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "scale to 5",
-				Do:   []workshop.Action{workshop.Scale{Workload: workshop.Backend, Replicas: 5}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do:   []workshop.Action{actions.Scale{Workload: workshop.Backend, Replicas: 5}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the new pods are `backend-3` and `backend-4`", Holds: podsAre("backend-0", "backend-1", "backend-2", "backend-3", "backend-4")},
 					workshop.Rows{Prefix: report.HeadlessID(""), N: 5, Why: "one headless row per ready pod"},
-					workshop.Observed{Says: "every backend that reports its siblings lists 5, itself included", Paths: []string{"backend-backend-*"}, Holds: siblingsAre(5)},
+					workshop.Observed{Says: "every backend that reports its siblings lists 5, itself included", Paths: []string{"backend-backend-*"}, Holds: workshop.SiblingsAre(5)},
 					workshop.Observed{Says: "the spread line of `make check` says `(5 ready)`", Paths: []string{report.IDSpread + "*"}, Holds: spreadSays("(5 ready)")},
 					workshop.Observed{Says: "`frontend-backend-dns` still calls the same ClusterIP: it does not depend on the pods", Paths: []string{idDNS}, Holds: dnsAddressIsClusterIP},
 					workshop.CheckPasses(true),
@@ -34,7 +35,7 @@ func scale() workshop.Exercise {
 			},
 			{
 				Name: "scale to 0",
-				Do:   []workshop.Action{workshop.Scale{Workload: workshop.Backend, Replicas: 0}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do:   []workshop.Action{actions.Scale{Workload: workshop.Backend, Replicas: 0}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: append([]workshop.Expectation{
 					workshop.Path{ID: report.IDNginxFrontend, Is: workshop.Works, Why: "nothing in that pod changed"},
 					workshop.Path{ID: idEnv, Is: workshop.FailsWith(report.ErrorRefused, report.ErrorTimeout),
@@ -78,21 +79,6 @@ func podsAre(want ...string) func(context.Context, *workshop.Env, *workshop.Stat
 		}
 		if !slices.Equal(got, want) {
 			return fmt.Errorf("backend pods %v", got)
-		}
-		return nil
-	}
-}
-
-func siblingsAre(n int) func(context.Context, *workshop.Env, *workshop.State) error {
-	return func(_ context.Context, _ *workshop.Env, s *workshop.State) error {
-		counts := siblingsByPod(s)
-		if len(counts) == 0 {
-			return fmt.Errorf("no backend reported its siblings")
-		}
-		for pod, got := range counts {
-			if got != n {
-				return fmt.Errorf("%s lists %d siblings", pod, got)
-			}
 		}
 		return nil
 	}

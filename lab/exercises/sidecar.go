@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podpaths/podpaths/lab/workshop"
+	"github.com/podpaths/podpaths/lab/workshop/actions"
 )
 
 func sidecarOrder() workshop.Exercise {
@@ -23,7 +24,7 @@ func sidecarOrder() workshop.Exercise {
 		Steps: []workshop.Step{
 			{
 				Name: "delete backend-1 and watch its sidecar call (classic sidecar)",
-				Do:   []workshop.Action{workshop.WatchDelete{Pod: "backend-1"}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do:   []workshop.Action{actions.WatchDelete{Pod: "backend-1"}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: []workshop.Expectation{
 					workshop.Watched{Pod: "backend-1", Says: "backend-1's call to its sidecar is `ok` at first, then `refused` while backend still drains, then backend stops answering: " +
 						"the classic sidecar stopped first", Holds: func(seen []string) error { return sawBefore(seen, "sidecar=refused") }},
@@ -31,7 +32,7 @@ func sidecarOrder() workshop.Exercise {
 			},
 			{
 				Name: "switch to a native sidecar",
-				Do:   []workshop.Action{workshop.Kustomize{Components: []string{"native-sidecar"}}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do:   []workshop.Action{actions.Kustomize{Components: []string{"native-sidecar"}}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the sidecar is an init container with `restartPolicy: Always`, and it started before backend", Holds: sidecarStartsFirst},
 					workshop.CheckPasses(true),
@@ -39,7 +40,7 @@ func sidecarOrder() workshop.Exercise {
 			},
 			{
 				Name: "delete backend-1 and watch again",
-				Do:   []workshop.Action{workshop.WatchDelete{Pod: "backend-1"}, workshop.RolledOut{Workload: workshop.Backend}},
+				Do:   []workshop.Action{actions.WatchDelete{Pod: "backend-1"}, actions.RolledOut{Workload: workshop.Backend}},
 				Expect: []workshop.Expectation{
 					workshop.Watched{Pod: "backend-1", Says: "backend-1's sidecar call stays `ok` until backend stops answering: the kubelet stops the sidecar only after backend has exited",
 						Holds: func(seen []string) error { return onlyThen(seen, "sidecar=ok") }},

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/manifest"
+	"github.com/podpaths/podpaths/lab/rollout"
 )
 
 // Runner runs exercises against a lab.
@@ -68,7 +69,7 @@ func (r *Runner) List(ctx context.Context) error {
 		case slices.Contains(p.Done, ex.Slug):
 			status = "  [done]"
 		}
-		r.Env.printf("%2d  %-*s  %s%s\n", i+1, width, ex.Slug, ex.Title, status)
+		r.Env.Printf("%2d  %-*s  %s%s\n", i+1, width, ex.Slug, ex.Title, status)
 	}
 	return nil
 }
@@ -91,9 +92,9 @@ func (r *Runner) Start(ctx context.Context, name string) error {
 	if ex.Only != "" && ex.Only != r.Env.Provider {
 		return fmt.Errorf("exercise %s runs on the %s lab only (this one is %s)", ex.Slug, ex.Only, r.Env.Provider)
 	}
-	r.Env.printf("Exercise %d: %s\n\nGoal: %s\n\nPredict:\n", n, ex.Title, ex.Goal)
+	r.Env.Printf("Exercise %d: %s\n\nGoal: %s\n\nPredict:\n", n, ex.Title, ex.Goal)
 	for _, q := range ex.Predict {
-		r.Env.printf("  - %s\n", q)
+		r.Env.Printf("  - %s\n", q)
 	}
 	before, err := Observe(ctx, r.Env)
 	if err != nil {
@@ -114,15 +115,15 @@ func (r *Runner) Start(ctx context.Context, name string) error {
 		}
 		r.Took[ex.Slug] = append(r.Took[ex.Slug], time.Since(started))
 	}
-	r.Env.printf("\nExplain: %s\n\nWhen you are done: make exercise-reset\n", oneLine(ex.Explain))
+	r.Env.Printf("\nExplain: %s\n\nWhen you are done: make exercise-reset\n", oneLine(ex.Explain))
 	return nil
 }
 
 // runStep applies one step, waits for it and prints what it changed.
 func (r *Runner) runStep(ctx context.Context, i, n int, step Step, before *State) (*State, error) {
-	r.Env.printf("\nStep %d/%d: %s\n", i+1, n, step.Name)
+	r.Env.Printf("\nStep %d/%d: %s\n", i+1, n, step.Name)
 	for _, a := range step.Do {
-		r.Env.printf("  do: %s\n", firstLine(a.Command()))
+		r.Env.Printf("  do: %s\n", firstLine(a.Command()))
 		if err := a.Run(ctx, r.Env); err != nil {
 			return nil, err
 		}
@@ -132,7 +133,7 @@ func (r *Runner) runStep(ctx context.Context, i, n int, step Step, before *State
 	if err != nil {
 		return nil, err
 	}
-	r.Env.printf("  the lab showed it after %s\n", time.Since(start).Round(time.Second))
+	r.Env.Printf("  the lab showed it after %s\n", time.Since(start).Round(time.Second))
 	r.printChanges(step, before.Outcomes(), after.Outcomes())
 	r.printObserved(ctx, step, after)
 	return after, nil
@@ -158,7 +159,7 @@ func (r *Runner) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.Env.printf("Exercise %s, step %d/%d: %s\n", ex.Slug, p.Step+1, len(ex.Steps), step.Name)
+	r.Env.Printf("Exercise %s, step %d/%d: %s\n", ex.Slug, p.Step+1, len(ex.Steps), step.Name)
 	r.printChanges(step, p.Before, s.Outcomes())
 	if missing := r.printObserved(ctx, step, s); missing > 0 {
 		return fmt.Errorf("%w: %d of %d", ErrExpectation, missing, len(step.Expect))
@@ -176,7 +177,7 @@ func (r *Runner) Reset(ctx context.Context) error {
 	if p.Active != "" {
 		if _, ex, err := r.find(p.Active); err == nil {
 			for _, a := range ex.Undo {
-				r.Env.printf("reset: %s\n", firstLine(a.Command()))
+				r.Env.Printf("reset: %s\n", firstLine(a.Command()))
 				if err := a.Run(ctx, r.Env); err != nil {
 					return err
 				}
@@ -191,8 +192,8 @@ func (r *Runner) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.Env.printf("reset: applying %s and removing what exercises added\n", r.Env.Overlay)
-	if err := (ApplyBase{}).Run(ctx, r.Env); err != nil {
+	r.Env.Printf("reset: applying %s and removing what exercises added\n", r.Env.Overlay)
+	if err := r.Env.ApplyOverlay(ctx); err != nil {
 		return err
 	}
 	if err := prune(ctx, r.Env, objs); err != nil {
@@ -204,20 +205,20 @@ func (r *Runner) Reset(ctx context.Context) error {
 	if repinned {
 		// The frontend's BACKEND_SERVICE_HOST is the address of the
 		// Service it started with, which is gone.
-		r.Env.printf("reset: restart the frontend, whose environment holds the replaced address\n")
-		if err := (Restart{Workload: Frontend}).Run(ctx, r.Env); err != nil {
+		r.Env.Printf("reset: restart the frontend, whose environment holds the replaced address\n")
+		if err := rollout.Restart(ctx, r.Env.Clients.Kube, r.Env.Namespace, Frontend.Kind, Frontend.Name); err != nil {
 			return err
 		}
 	}
 	for _, w := range []Workload{Backend, Frontend} {
-		if err := (RolledOut{Workload: w}).Run(ctx, r.Env); err != nil {
+		if err := r.Env.WaitRolledOut(ctx, "", w); err != nil {
 			return err
 		}
 	}
 	if _, err := converge(ctx, r.Env, Step{Name: "reset", Expect: []Expectation{CheckPasses(true)}}); err != nil {
 		return err
 	}
-	r.Env.printf("reset: every path as it must be\n")
+	r.Env.Printf("reset: every path as it must be\n")
 	if p.Active != "" {
 		p.Done = append(p.Done, p.Active)
 	}
@@ -247,9 +248,9 @@ func repin(ctx context.Context, env *Env, objs []*unstructured.Unstructured) (bo
 		if live.Spec.ClusterIP == pinned {
 			continue
 		}
-		env.printf("reset: delete service %s: its ClusterIP is %s, the manifest pins %s\n", o.GetName(), live.Spec.ClusterIP, pinned)
-		if err := (DeleteService{Name: o.GetName()}).Run(ctx, env); err != nil {
-			return deleted, err
+		env.Printf("reset: delete service %s: its ClusterIP is %s, the manifest pins %s\n", o.GetName(), live.Spec.ClusterIP, pinned)
+		if err := services.Delete(ctx, o.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return deleted, fmt.Errorf("delete service %s: %w", o.GetName(), err)
 		}
 		deleted = true
 	}
@@ -271,7 +272,7 @@ func prune(ctx context.Context, env *Env, objs []*unstructured.Unstructured) err
 	}
 	for _, s := range svcs.Items {
 		if !keep["Service/"+s.Name] {
-			env.printf("reset: delete service %s\n", s.Name)
+			env.Printf("reset: delete service %s\n", s.Name)
 			if err := core.Services(env.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}
@@ -283,7 +284,7 @@ func prune(ctx context.Context, env *Env, objs []*unstructured.Unstructured) err
 	}
 	for _, np := range pols.Items {
 		if !keep["NetworkPolicy/"+np.Name] {
-			env.printf("reset: delete networkpolicy %s\n", np.Name)
+			env.Printf("reset: delete networkpolicy %s\n", np.Name)
 			if err := netv1.NetworkPolicies(env.Namespace).Delete(ctx, np.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}
@@ -305,16 +306,16 @@ func (r *Runner) printChanges(step Step, before, after Outcomes) {
 	}
 	changes := Diff(before, after, covered)
 	if len(changes) == 0 {
-		r.Env.printf("  no path changed\n")
+		r.Env.Printf("  no path changed\n")
 		return
 	}
-	r.Env.printf("  changed:\n")
+	r.Env.Printf("  changed:\n")
 	for _, c := range changes {
 		mark := "unexpected"
 		if c.Predicted {
 			mark = "predicted"
 		}
-		r.Env.printf("    %-56s %s -> %s  (%s)\n", c.Key, c.Before, c.After, mark)
+		r.Env.Printf("    %-56s %s -> %s  (%s)\n", c.Key, c.Before, c.After, mark)
 	}
 }
 
@@ -322,7 +323,7 @@ func (r *Runner) printChanges(step Step, before, after Outcomes) {
 // many do not hold.
 func (r *Runner) printObserved(ctx context.Context, step Step, s *State) int {
 	missing := 0
-	r.Env.printf("  observed:\n")
+	r.Env.Printf("  observed:\n")
 	for _, e := range step.Expect {
 		mark := "✓"
 		if reason := notHere(r.Env, e); reason != "" {
@@ -335,7 +336,7 @@ func (r *Runner) printObserved(ctx context.Context, step Step, s *State) int {
 				missing++
 			}
 		}
-		r.Env.printf("    %s %s\n", mark, e.Text())
+		r.Env.Printf("    %s %s\n", mark, e.Text())
 	}
 	return missing
 }

@@ -156,3 +156,38 @@ func (env *Env) Get(ctx context.Context, path string) (probe.Result, error) {
 	}
 	return probe.Result{}, fmt.Errorf("GET %s through every entry: %w", path, errors.Join(errs...))
 }
+
+// SiblingsByPod counts each reporting backend's sibling rows.
+func (s *State) SiblingsByPod() map[string]int {
+	n := map[string]map[string]bool{}
+	for _, c := range s.Result.Checks() {
+		if from, ok := report.SiblingFrom(c.ID); ok {
+			if n[from] == nil {
+				n[from] = map[string]bool{}
+			}
+			n[from][c.ID] = true
+		}
+	}
+	out := map[string]int{}
+	for from, ids := range n {
+		out[from] = len(ids)
+	}
+	return out
+}
+
+// SiblingsAre holds when every backend that reports its siblings lists n
+// of them (for Observed.Holds).
+func SiblingsAre(n int) func(context.Context, *Env, *State) error {
+	return func(_ context.Context, _ *Env, s *State) error {
+		counts := s.SiblingsByPod()
+		if len(counts) == 0 {
+			return fmt.Errorf("no backend reported its siblings")
+		}
+		for pod, got := range counts {
+			if got != n {
+				return fmt.Errorf("%s lists %d siblings", pod, got)
+			}
+		}
+		return nil
+	}
+}

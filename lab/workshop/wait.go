@@ -7,10 +7,15 @@ import (
 	"time"
 )
 
-// waitFor polls cond until it reports nothing pending, printing what it
+// DNSWait bounds a step that waits for DNS caches (Step.Within): CoreDNS
+// keeps an answer up to 30 s, and a client's resolver or nginx (valid=5s) a
+// little longer.
+const DNSWait = 2 * time.Minute
+
+// WaitFor polls cond until it reports nothing pending, printing what it
 // still waits for whenever that changes, so a participant sees progress
 // instead of a silent pause. It gives up after env.Timeout.
-func waitFor(ctx context.Context, env *Env, what string, cond func(context.Context) (pending string, err error)) error {
+func WaitFor(ctx context.Context, env *Env, what string, cond func(context.Context) (pending string, err error)) error {
 	return waitWithin(ctx, env, env.Timeout, what, cond)
 }
 
@@ -28,7 +33,7 @@ func waitWithin(ctx context.Context, env *Env, timeout time.Duration, what strin
 		case err == nil && pending == "":
 			return nil
 		case err == nil && pending != last:
-			env.printf("  waiting: %s\n", pending)
+			env.Printf("  waiting: %s\n", pending)
 			last = pending
 		}
 		select {
@@ -65,6 +70,6 @@ func converge(ctx context.Context, env *Env, step Step) (*State, error) {
 	return s, err
 }
 
-func (env *Env) printf(format string, args ...any) {
+func (env *Env) Printf(format string, args ...any) {
 	fmt.Fprintf(env.Out, format, args...) //nolint:errcheck // progress output; nowhere else to report
 }

@@ -5,8 +5,11 @@
 // unexpected; its expectations say what must be observed, and a reset
 // takes the lab back to the base and proves every path green.
 //
-// The same definitions (package lab/exercises) are what `make exercise`
-// runs for a participant, what the e2e suite runs in CI, and what
+// This package is the engine: an exercise's shape, the runner, the state
+// it observes and the expectations it checks. What the steps do is package
+// actions; the exercises themselves are package lab/exercises (the drills
+// lab/exercises/drills). The same definitions are what `make exercise` runs
+// for a participant, what the e2e suite runs in CI, and what
 // docs/workshop.md is generated from, so the prose cannot claim what the
 // lab does not do.
 package workshop
@@ -135,3 +138,17 @@ type NodeFaults interface {
 	// Start starts it again.
 	Start(ctx context.Context, node, daemon string) error
 }
+
+// Workload names a Deployment or a StatefulSet of the lab.
+type Workload struct {
+	Kind string // "deployment" or "statefulset", as kubectl spells it
+	Name string
+}
+
+// The lab's workloads.
+var (
+	Backend  = Workload{Kind: "statefulset", Name: "backend"}
+	Frontend = Workload{Kind: "deployment", Name: "frontend"}
+)
+
+func (w Workload) String() string { return w.Kind + "/" + w.Name }
