@@ -32,6 +32,10 @@ type Common struct {
 // NoClusterDomain is the ClusterDomain value for bare Service names.
 const NoClusterDomain = "none"
 
+// Base is the common part of a service's configuration: a Config that
+// embeds Common has it too, which is how serve.Program finds it.
+func (c Common) Base() Common { return c }
+
 // Domain is the cluster domain to build DNS names with; empty for bare names.
 func (c Common) Domain() string {
 	if c.ClusterDomain == NoClusterDomain {

@@ -10,7 +10,12 @@ import (
 
 	"github.com/podpaths/podpaths/platform/progtest"
 	"github.com/podpaths/podpaths/platform/report"
+	"github.com/podpaths/podpaths/platform/serve"
 )
+
+// run is the service as main runs it, for tests to start with an
+// environment of their own.
+var run = serve.Program(service, version, loadConfig, start)
 
 func TestRunServesAndCallsSidecar(t *testing.T) {
 	t.Parallel()

@@ -19,6 +19,10 @@ import (
 	"github.com/podpaths/podpaths/platform/serve"
 )
 
+// run is the service as main runs it, for tests to start with an
+// environment of their own.
+var run = serve.Program(service, version, loadConfig, start)
+
 // startFrontend runs the real frontend against a loopback DNS server that
 // serves the backend Service's name, and one backend pod behind it.
 func startFrontend(t *testing.T, extraEnv ...string) *progtest.Program {

@@ -4,12 +4,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"os"
 
 	"github.com/podpaths/podpaths/platform/serve"
-	"github.com/podpaths/podpaths/services/sidecar/internal/api"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -18,17 +15,5 @@ var version = "dev"
 const service = "sidecar"
 
 func main() {
-	os.Exit(serve.Main(service, run))
-}
-
-func run(ctx context.Context, environ []string, stdout io.Writer) error {
-	cfg, err := loadConfig(environ)
-	if err != nil {
-		return err
-	}
-	svc := serve.NewService(service, version, cfg.Common, stdout)
-	app := api.NewServer(svc.Logger, svc.Metrics, svc.Self)
-
-	svc.Logger.Info("starting", "version", version, "pod", svc.Self.Pod)
-	return svc.Serve(ctx, app)
+	os.Exit(serve.Main(service, version, loadConfig, start))
 }
