@@ -21,15 +21,12 @@ import (
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
-// Event is one line of `go test -json` (cmd/test2json).
+// Event is one line of `go test -json` (cmd/test2json), as decoded: the
+// JSON keys are the field names.
 type Event struct {
-	Time       time.Time `json:",omitzero"`
-	Action     string
-	Package    string  `json:",omitempty"`
-	ImportPath string  `json:",omitempty"`
-	Test       string  `json:",omitempty"`
-	Elapsed    float64 `json:",omitempty"`
-	Output     string  `json:",omitempty"`
+	Time                                      time.Time
+	Action, Package, ImportPath, Test, Output string
+	Elapsed                                   float64 // seconds
 }
 
 // Outcome is how a test or package ended.
