@@ -87,7 +87,7 @@ func TestDashboardAtFiftyBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.scaleFor(t, cluster.Backend, fiftyBackends, 8*time.Minute)
+	r.scaleWithin(t, cluster.Backend, fiftyBackends, 8*time.Minute)
 	pods := podNames(r.pods(t, cluster.Backend))
 	if len(pods) != fiftyBackends {
 		t.Fatalf("%d backend pods run, want %d", len(pods), fiftyBackends)
@@ -117,31 +117,6 @@ func checkAtEveryWidth(t *testing.T, r *run, b *browser.Browser, url, state stri
 				t.Errorf("console errors: %q", errs)
 			}
 		})
-	}
-}
-
-// scaleFor is scale with a deadline that fits a large size.
-func (r *run) scaleFor(t *testing.T, w cluster.Workload, n int32, timeout time.Duration) {
-	t.Helper()
-	prev, err := r.env.Scale(r.ctx, w, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.undo(fmt.Sprintf("scale of %s to %d", w, n), timeout, func(ctx context.Context) error {
-		if _, err := r.env.Scale(ctx, w, prev); err != nil {
-			return err
-		}
-		if err := r.env.WaitWorkload(ctx, w, timeout); err != nil {
-			return err
-		}
-		v, err := r.awaitHeadless(ctx, headlessView.aMatches)
-		if err != nil {
-			return fmt.Errorf("DNS after scaling %s back: %s: %w", w, v, err)
-		}
-		return nil
-	})
-	if err := r.env.WaitWorkload(r.ctx, w, timeout); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -253,17 +253,24 @@ func (r *run) readyEndpoints(t *testing.T, service string) []cluster.Endpoint {
 // that the next test finds the lab as it was.
 func (r *run) scale(t *testing.T, w cluster.Workload, n int32) {
 	t.Helper()
+	r.scaleWithin(t, w, n, 3*time.Minute)
+}
+
+// scaleWithin is scale for a size that takes longer than 3 minutes to roll
+// out or back, such as fifty backends.
+func (r *run) scaleWithin(t *testing.T, w cluster.Workload, n int32, timeout time.Duration) {
+	t.Helper()
 	prev, err := r.env.Scale(r.ctx, w, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !r.scaled[w] {
 		r.scaled[w] = true
-		r.undo(fmt.Sprintf("scale of %s", w), 4*time.Minute, func(ctx context.Context) error {
+		r.undo(fmt.Sprintf("scale of %s", w), timeout+time.Minute, func(ctx context.Context) error {
 			if _, err := r.env.Scale(ctx, w, prev); err != nil {
 				return err
 			}
-			if err := r.env.WaitWorkload(ctx, w, 3*time.Minute); err != nil {
+			if err := r.env.WaitWorkload(ctx, w, timeout); err != nil {
 				return err
 			}
 			if w != cluster.Backend {
@@ -276,7 +283,7 @@ func (r *run) scale(t *testing.T, w cluster.Workload, n int32) {
 			return nil
 		})
 	}
-	if err := r.env.WaitWorkload(r.ctx, w, 3*time.Minute); err != nil {
+	if err := r.env.WaitWorkload(r.ctx, w, timeout); err != nil {
 		t.Fatal(err)
 	}
 }
