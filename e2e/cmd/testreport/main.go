@@ -1,7 +1,8 @@
 // Command testreport reads `go test -json` on stdin, prints what `go test -v`
 // would have printed (the e2e package as it runs, every other package in one
-// piece when it ends), then the notes the tests left ("summary: ..." lines)
-// and the suite's summary line, in the format of `make check`:
+// piece when it ends), then the notes the tests left ("summary: ..." lines),
+// a line for each test that failed ("fail: TestX/y after 3s"), and the
+// suite's summary line, in the format of `make check`:
 //
 //	All N paths (M actions) ok, K skipped (reason)
 //
@@ -60,6 +61,15 @@ func run(args []string, stdin io.Reader, stdout io.Writer, started time.Time) er
 	for _, n := range log.Notes {
 		if _, err := fmt.Fprintln(stdout, n); err != nil {
 			return err
+		}
+	}
+	// The failed tests' names come last but one, where a reader of a long
+	// CI log looks first.
+	for _, t := range log.Leaves(*pkg) {
+		if t.Outcome == testlog.OutcomeFail || t.Outcome == testlog.OutcomeUnfinished {
+			if _, err := fmt.Fprintf(stdout, "%s: %s after %s\n", t.Outcome, t.Name, t.Elapsed.Round(time.Second)); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := fmt.Fprintln(stdout, sum.String()); err != nil {

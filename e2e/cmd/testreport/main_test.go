@@ -22,7 +22,7 @@ func TestRunPrintsTheSummaryAndWritesJUnit(t *testing.T) {
 	if !errors.Is(err, errFailed) {
 		t.Errorf("run of a failing stream: err = %v, want errFailed", err)
 	}
-	want := "rolling restart: 42 requests, 0 failed\nFAIL: 1 of 3 paths failed (2 actions), 1 skipped (TestGroup/skip: needs 2 nodes, cluster has 1)\n"
+	want := "rolling restart: 42 requests, 0 failed\nfail: TestGroup/fail after 0s\nFAIL: 1 of 3 paths failed (2 actions), 1 skipped (TestGroup/skip: needs 2 nodes, cluster has 1)\n"
 	if !strings.HasSuffix(out.String(), want) {
 		t.Errorf("output ends with %q, want %q", tail(out.String(), 200), want)
 	}
