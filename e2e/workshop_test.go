@@ -46,10 +46,17 @@ func TestWorkshop(t *testing.T) {
 			}
 			// A failed exercise is reset too, so that the next one starts
 			// from the base and fails only for its own reasons.
+			var failed error
 			if err := runner.Start(r.ctx, ex.Slug); err != nil {
-				t.Errorf("make exercise N=%d: %v", i+1, err)
+				failed = fmt.Errorf("make exercise N=%d: %w", i+1, err)
 			} else if err := runner.Check(r.ctx); err != nil {
-				t.Errorf("make exercise-check after exercise %d: %v", i+1, err)
+				failed = fmt.Errorf("make exercise-check after exercise %d: %w", i+1, err)
+			}
+			if failed != nil {
+				t.Error(failed)
+				// Also among the notes at the end of the run, where the tail
+				// of a CI log shows it.
+				t.Logf("summary: workshop: exercise %d (%s) failed: %s", i+1, ex.Slug, firstLine(failed.Error()))
 			}
 			if err := runner.Reset(r.ctx); err != nil {
 				t.Fatalf("make exercise-reset after exercise %d: %v", i+1, err)
@@ -105,4 +112,9 @@ func (r *run) workshopEnv(t *testing.T) *workshop.Env {
 		env.Outside = localnodes.Outside(root, f.Name, log)
 	}
 	return env
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
