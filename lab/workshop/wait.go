@@ -70,6 +70,7 @@ func converge(ctx context.Context, env *Env, step Step) (*State, error) {
 	return s, err
 }
 
+// Printf shows the participant a line of progress on env.Out.
 func (env *Env) Printf(format string, args ...any) {
 	fmt.Fprintf(env.Out, format, args...) //nolint:errcheck // progress output; nowhere else to report
 }
