@@ -69,8 +69,8 @@ func (env *Env) ProbeImage() (string, error) {
 	return "localhost/podpaths/probe:" + strings.TrimSpace(string(version)), nil
 }
 
-// ProbeGet calls url from the exercises' probe pod (StartProbe), with a
-// timeout of 2 s, and returns the call.
+// ProbeGet calls url from the exercises' probe pod (actions.StartProbe),
+// with a timeout of 2 s, and returns the call.
 func (env *Env) ProbeGet(ctx context.Context, url string) (report.ProbeCall, error) {
 	return env.probeGet(ctx, ProbePodName(""), url)
 }

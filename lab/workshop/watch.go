@@ -22,8 +22,9 @@ func Summarize(seen []string) string {
 	return out
 }
 
-// Watched is an observation of what a WatchDelete saw. It exists only in
-// the run that watched, so `make exercise-check` does not check it.
+// Watched is an observation of what an action recorded (Env.Record), such
+// as actions.WatchDelete. It exists only in the run that watched, so
+// `make exercise-check` does not check it.
 type Watched struct {
 	Pod   string
 	Says  string

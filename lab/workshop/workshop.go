@@ -108,8 +108,8 @@ type Env struct {
 	Timeout time.Duration
 	// Poll is the pause between two observations while waiting.
 	Poll time.Duration
-	// Watched holds what a WatchDelete or a LoadDuring saw, by name, for
-	// the expectations that read it.
+	// Watched holds what an action such as actions.WatchDelete saw, by
+	// name, for the expectations that read it.
 	Watched map[string][]string
 	// Faults stops and starts a node's own daemons, where the provider can
 	// (the local cluster's nodes are processes of this machine); nil
