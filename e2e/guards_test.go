@@ -80,17 +80,25 @@ func TestGuards(t *testing.T) {
 }
 
 // etcdAsksForACertificate calls etcd on loopback as any process of this
-// machine could: without a client certificate it must not answer, with the
-// API server's it must (so the refusal is the certificate's doing).
+// machine could: without a client certificate it must not answer, nor with
+// another certificate of the cluster (the admin's), and with the API
+// server's it must (so the refusal is the certificate's doing).
 func etcdAsksForACertificate(t *testing.T, ctx context.Context, pkiDir string) {
 	t.Helper()
-	caPEM, err := os.ReadFile(filepath.Join(pkiDir, "ca.crt"))
+	caPEM, err := os.ReadFile(filepath.Join(pkiDir, "etcd-ca.crt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
-		t.Fatal("ca.crt holds no certificate")
+		t.Fatal("etcd-ca.crt holds no certificate")
+	}
+	pair := func(name string) tls.Certificate {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, name+".crt"), filepath.Join(pkiDir, name+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert
 	}
 	get := func(certs ...tls.Certificate) (int, error) {
 		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
@@ -110,11 +118,10 @@ func etcdAsksForACertificate(t *testing.T, ctx context.Context, pkiDir string) {
 	if status, err := get(); err == nil {
 		t.Errorf("etcd answered %d to a client without a certificate", status)
 	}
-	cert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, "apiserver-etcd-client.crt"), filepath.Join(pkiDir, "apiserver-etcd-client.key"))
-	if err != nil {
-		t.Fatal(err)
+	if status, err := get(pair("admin")); err == nil {
+		t.Errorf("etcd answered %d to the cluster admin's certificate; it must trust only its own CA", status)
 	}
-	if status, err := get(cert); err != nil || status != http.StatusOK {
+	if status, err := get(pair("apiserver-etcd-client")); err != nil || status != http.StatusOK {
 		t.Errorf("etcd with the API server's client certificate: %d, %v; want 200", status, err)
 	}
 }

@@ -134,13 +134,13 @@ func ControlPlane(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
 		"--listen-peer-urls="+etcdPeerURL, "--initial-advertise-peer-urls="+etcdPeerURL,
 		"--initial-cluster="+cp.Name+"="+etcdPeerURL, "--listen-metrics-urls="+etcdMetricURL,
 		"--cert-file="+pki("etcd-server.crt"), "--key-file="+pki("etcd-server.key"),
-		"--client-cert-auth=true", "--trusted-ca-file="+pki("ca.crt"),
+		"--client-cert-auth=true", "--trusted-ca-file="+pki("etcd-ca.crt"),
 		// The data is thrown away at `down`; not waiting for the disk on
 		// every write makes the API server much faster on a small VM.
 		"--unsafe-no-fsync=true",
 	)
 	api := controlDaemon(l, "kube-apiserver", b.Bin("kube-apiserver"),
-		"--etcd-servers="+EtcdClientURL, "--etcd-cafile="+pki("ca.crt"),
+		"--etcd-servers="+EtcdClientURL, "--etcd-cafile="+pki("etcd-ca.crt"),
 		"--etcd-certfile="+pki("apiserver-etcd-client.crt"), "--etcd-keyfile="+pki("apiserver-etcd-client.key"),
 		"--bind-address="+cp.IP.String(), "--advertise-address="+cp.IP.String(),
 		"--secure-port="+strconv.Itoa(c.APIServerPort),

@@ -47,7 +47,7 @@ func TestControlPlaneFlags(t *testing.T) {
 		"--service-cluster-ip-range=10.96.0.0/16", "--bind-address=192.0.2.2", "--advertise-address=192.0.2.2",
 		"--enable-admission-plugins=NodeRestriction,PodSecurity", "--authorization-mode=Node,RBAC",
 		"--kubelet-certificate-authority=" + filepath.Join(l.PKI(), "ca.crt"), "--etcd-servers=https://127.0.0.1:2379",
-		"--etcd-certfile=" + filepath.Join(l.PKI(), "apiserver-etcd-client.crt"),
+		"--etcd-certfile=" + filepath.Join(l.PKI(), "apiserver-etcd-client.crt"), "--etcd-cafile=" + filepath.Join(l.PKI(), "etcd-ca.crt"),
 		"--service-node-port-range=30000-32767",
 	} {
 		if !strings.Contains(api, want) {
@@ -64,8 +64,8 @@ func TestControlPlaneFlags(t *testing.T) {
 	if strings.Contains(etcd, "0.0.0.0") || !strings.Contains(etcd, "--listen-client-urls=https://127.0.0.1:2379") {
 		t.Errorf("etcd must listen on loopback only, with TLS: %s", etcd)
 	}
-	if !strings.Contains(etcd, "--client-cert-auth=true") || !strings.Contains(etcd, "--trusted-ca-file="+filepath.Join(l.PKI(), "ca.crt")) {
-		t.Errorf("etcd must ask every client for a certificate from the cluster's CA: %s", etcd)
+	if !strings.Contains(etcd, "--client-cert-auth=true") || !strings.Contains(etcd, "--trusted-ca-file="+filepath.Join(l.PKI(), "etcd-ca.crt")) {
+		t.Errorf("etcd must ask every client for a certificate from etcd's own CA: %s", etcd)
 	}
 }
 

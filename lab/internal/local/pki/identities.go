@@ -18,6 +18,8 @@ type identity struct {
 	// dir is where the files go: the cluster's pki directory, or a node's.
 	dir        string
 	kubeconfig bool
+	// etcd says that etcd's CA signs it, not the cluster's.
+	etcd bool
 }
 
 // identities lists every certificate of the cluster. The names of the
@@ -39,12 +41,13 @@ func identities(c cluster.Cluster, l cluster.Layout) []identity {
 		{dir: l.PKI(), spec: certSpec{name: "apiserver", cn: "kube-apiserver", usage: x509.ExtKeyUsageServerAuth, dns: apiDNS, ips: apiIPs}},
 		{dir: l.PKI(), spec: certSpec{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client",
 			orgs: []string{"system:masters"}, usage: x509.ExtKeyUsageClientAuth}},
-		// etcd asks every client for a certificate (--client-cert-auth), so
-		// no other process of this machine can write to it: the kubelet
-		// would run any pod it found there.
-		{dir: l.PKI(), spec: certSpec{name: "etcd-server", cn: "etcd", usage: x509.ExtKeyUsageServerAuth,
+		// etcd asks every client for a certificate of its own CA
+		// (--client-cert-auth), so no other process of this machine can
+		// write to it, not even with another of the cluster's certificates:
+		// the kubelet would run any pod it found there.
+		{dir: l.PKI(), etcd: true, spec: certSpec{name: "etcd-server", cn: "etcd", usage: x509.ExtKeyUsageServerAuth,
 			dns: []string{"localhost"}, ips: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}},
-		{dir: l.PKI(), spec: certSpec{name: "apiserver-etcd-client", cn: "kube-apiserver-etcd-client", usage: x509.ExtKeyUsageClientAuth}},
+		{dir: l.PKI(), etcd: true, spec: certSpec{name: "apiserver-etcd-client", cn: "kube-apiserver-etcd-client", usage: x509.ExtKeyUsageClientAuth}},
 		client("admin", "podpaths-admin", "system:masters"),
 		client("controller-manager", "system:kube-controller-manager"),
 		client("scheduler", "system:kube-scheduler"),
@@ -64,11 +67,15 @@ func identities(c cluster.Cluster, l cluster.Layout) []identity {
 	return ids
 }
 
-// Ensure makes or reuses the CA, every certificate, the service account
-// key pair and a kubeconfig per client identity (<name>.kubeconfig next to
-// its certificate).
+// Ensure makes or reuses the two CAs (ca and etcd-ca), every certificate,
+// the service account key pair and a kubeconfig per client identity
+// (<name>.kubeconfig next to its certificate).
 func Ensure(c cluster.Cluster, l cluster.Layout, now time.Time) error {
-	ca, err := ensureCA(l.PKI(), c.Name, now)
+	ca, err := ensureCA(l.PKI(), "ca", c.Name+"-ca", now)
+	if err != nil {
+		return err
+	}
+	etcdCA, err := ensureCA(l.PKI(), "etcd-ca", c.Name+"-etcd-ca", now)
 	if err != nil {
 		return err
 	}
@@ -76,7 +83,11 @@ func Ensure(c cluster.Cluster, l cluster.Layout, now time.Time) error {
 		return err
 	}
 	for _, id := range identities(c, l) {
-		p, err := ca.ensureCert(id.dir, id.spec, now)
+		signer := ca
+		if id.etcd {
+			signer = etcdCA
+		}
+		p, err := signer.ensureCert(id.dir, id.spec, now)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 // Package pki makes the cluster's PKI with crypto/x509 rather than openssl:
-// one CA signs every serving and client certificate, as kubeadm's does, and
-// each client identity gets a kubeconfig. Keys are ECDSA P-256, which every
+// the cluster's CA signs every serving and client certificate but etcd's,
+// and etcd has a CA of its own, as kubeadm does, so that no certificate
+// but the API server's etcd client can talk to etcd; each client identity
+// gets a kubeconfig. Keys are ECDSA P-256, which every
 // component accepts and which takes microseconds to generate. Kubernetes
 // reads a client certificate's CN as the user name and its O as the groups
 // (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates),
@@ -54,7 +56,7 @@ type certSpec struct {
 	ips   []netip.Addr
 }
 
-// authority is the cluster CA.
+// authority is a CA: the cluster's, or etcd's.
 type authority struct {
 	cert    *x509.Certificate
 	key     crypto.Signer
@@ -66,11 +68,11 @@ type pair struct {
 	certPEM, keyPEM []byte
 }
 
-// ensureCA loads the CA from dir, or creates it when it is missing or near
-// its end. A new CA invalidates every certificate signed by the old one;
-// ensureCert notices and replaces them.
-func ensureCA(dir, name string, now time.Time) (*authority, error) {
-	certFile, keyFile := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+// ensureCA loads the CA <file>.crt and <file>.key from dir, or creates it,
+// named cn, when it is missing or near its end. A new CA invalidates every
+// certificate signed by the old one; ensureCert notices and replaces them.
+func ensureCA(dir, file, cn string, now time.Time) (*authority, error) {
+	certFile, keyFile := filepath.Join(dir, file+".crt"), filepath.Join(dir, file+".key")
 	if p, err := readPair(certFile, keyFile); err == nil {
 		cert, key, err := parsePair(p)
 		if err == nil && cert.IsCA && now.Add(renewBefore).Before(cert.NotAfter) {
@@ -82,7 +84,7 @@ func ensureCA(dir, name string, now time.Time) (*authority, error) {
 		return nil, fmt.Errorf("CA key: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: name + "-ca"},
+		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -93,7 +95,7 @@ func ensureCA(dir, name string, now time.Time) (*authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CA: %w", err)
 	}
-	if err := writePair(dir, "ca", p); err != nil {
+	if err := writePair(dir, file, p); err != nil {
 		return nil, err
 	}
 	cert, _, err := parsePair(p)

@@ -47,6 +47,8 @@ func TestPKIVerifies(t *testing.T) {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(readCert(t, filepath.Join(l.PKI(), "ca.crt")))
+	etcdRoots := x509.NewCertPool()
+	etcdRoots.AddCert(readCert(t, filepath.Join(l.PKI(), "etcd-ca.crt")))
 
 	servers := map[string][]string{
 		filepath.Join(l.PKI(), "apiserver.crt"):                          {"10.96.0.1", "192.0.2.2", "127.0.0.1", "kubernetes.default.svc.cluster.local", "kubernetes", "localhost"},
@@ -55,6 +57,10 @@ func TestPKIVerifies(t *testing.T) {
 	}
 	for file, names := range servers {
 		cert := readCert(t, file)
+		roots := roots
+		if filepath.Base(file) == "etcd-server.crt" {
+			roots = etcdRoots
+		}
 		for _, name := range names {
 			_, err := cert.Verify(x509.VerifyOptions{Roots: roots, DNSName: name, CurrentTime: now,
 				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
@@ -81,9 +87,19 @@ func TestPKIVerifies(t *testing.T) {
 	}
 	for name, want := range clients {
 		cert := readCert(t, filepath.Join(l.PKI(), name+".crt"))
-		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now,
+		// etcd trusts only its own CA, and that CA signs only the API
+		// server's client: no other certificate of the cluster gets in.
+		mine, other := roots, etcdRoots
+		if name == "apiserver-etcd-client" {
+			mine, other = etcdRoots, roots
+		}
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: mine, CurrentTime: now,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: other, CurrentTime: now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+			t.Errorf("%s verifies against the other CA too; etcd's CA must sign only what talks to etcd", name)
 		}
 		if cert.Subject.CommonName != want.cn || !slices.Equal(cert.Subject.Organization, want.orgs) {
 			t.Errorf("%s: subject CN=%q O=%q, want CN=%q O=%q", name, cert.Subject.CommonName, cert.Subject.Organization, want.cn, want.orgs)
@@ -94,8 +110,10 @@ func TestPKIVerifies(t *testing.T) {
 		t.Errorf("kubelet client: CN=%q O=%q, want system:node:podpaths-a in system:nodes (the Node authorizer needs both)",
 			kubelet.Subject.CommonName, kubelet.Subject.Organization)
 	}
-	if fi, err := os.Stat(filepath.Join(l.PKI(), "ca.key")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("ca.key: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	for _, key := range []string{"ca.key", "etcd-ca.key"} {
+		if fi, err := os.Stat(filepath.Join(l.PKI(), key)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", key, err, fi.Mode().Perm())
+		}
 	}
 }
 
@@ -204,7 +222,7 @@ func TestExpiringCertificateIsRenewed(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	now := time.Now()
-	ca, err := ensureCA(dir, "test", now)
+	ca, err := ensureCA(dir, "ca", "test-ca", now)
 	if err != nil {
 		t.Fatal(err)
 	}
