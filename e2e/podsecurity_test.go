@@ -18,7 +18,9 @@ import (
 
 // TestPodSecurity proves the namespace's Pod Security "restricted": every
 // pod the lab runs is admitted by it, with no warning from the latest
-// version of the policy either, and a pod that breaks it is rejected.
+// version of the policy either, and a pod that breaks it is rejected. On
+// the local cluster the API server also refuses a privileged container in
+// any namespace; kind's allows one where Pod Security does not stop it.
 func TestPodSecurity(t *testing.T) {
 	r := begin(t, 2*time.Minute)
 	ns, err := r.env.Client.CoreV1().Namespaces().Get(r.ctx, r.env.Opts.Namespace, metav1.GetOptions{})
@@ -57,20 +59,44 @@ func TestPodSecurity(t *testing.T) {
 	}
 
 	t.Run("violating-pod-rejected", func(t *testing.T) {
-		bad := r.env.ProbePod(cluster.ProbeOptions{Name: "e2e-privileged-" + cluster.RandSuffix()})
+		// Escalation, not privileged: the local API server would refuse
+		// a privileged container before Pod Security sees it.
+		bad := r.env.ProbePod(cluster.ProbeOptions{Name: "e2e-escalating-" + cluster.RandSuffix()})
 		yes := true
-		bad.Spec.Containers[0].SecurityContext.Privileged = &yes
 		bad.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = &yes
 		_, err := r.env.Client.CoreV1().Pods(bad.Namespace).Create(r.ctx, bad, metav1.CreateOptions{})
 		if err == nil {
 			r.undo("pod "+bad.Name, time.Minute, func(ctx context.Context) error {
 				return r.env.Client.CoreV1().Pods(bad.Namespace).Delete(ctx, bad.Name, metav1.DeleteOptions{})
 			})
-			t.Fatalf("a privileged pod was admitted into namespace %s; want it rejected by Pod Security restricted", bad.Namespace)
+			t.Fatalf("a pod that allows privilege escalation was admitted into namespace %s; want it rejected by Pod Security restricted", bad.Namespace)
 		}
 		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `violates PodSecurity "restricted`) {
-			t.Errorf("creating a privileged pod: %v; want Forbidden: violates PodSecurity \"restricted...\"", err)
+			t.Errorf("creating a pod that allows privilege escalation: %v; want Forbidden: violates PodSecurity \"restricted...\"", err)
 		}
 		t.Logf("rejected as expected: %v", err)
+	})
+
+	t.Run("privileged-container-elsewhere", func(t *testing.T) {
+		// The default namespace has no Pod Security label, so only the API
+		// server's own --allow-privileged decides; a dry run creates nothing.
+		pod := r.env.ProbePod(cluster.ProbeOptions{Name: "e2e-privileged-" + cluster.RandSuffix()})
+		pod.Namespace = metav1.NamespaceDefault
+		yes := true
+		pod.Spec.Containers[0].SecurityContext.Privileged = &yes
+		pod.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = &yes
+		_, err := r.env.Client.CoreV1().Pods(pod.Namespace).Create(r.ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		switch r.env.Kind {
+		case "local":
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "disallowed by cluster policy") {
+				t.Errorf("a privileged container in namespace default: %v; want Invalid: disallowed by cluster policy (--allow-privileged=false)", err)
+			}
+		case "kind":
+			if err != nil {
+				t.Errorf("a privileged container in namespace default on kind: %v; want it admitted (kind's API server allows them)", err)
+			}
+		default:
+			t.Skipf("what a %s cluster's API server allows is its own", r.env.Kind)
+		}
 	})
 }

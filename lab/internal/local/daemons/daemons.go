@@ -158,7 +158,9 @@ func ControlPlane(c cluster.Cluster, l cluster.Layout, b Programs) []Daemon {
 		// PodSecurity is on by default; naming it says that the namespace
 		// label pod-security.kubernetes.io/enforce: restricted is enforced.
 		"--enable-admission-plugins=NodeRestriction,PodSecurity",
-		"--allow-privileged=true",
+		// No pod of the lab needs a privileged container (kind's API
+		// server allows them for its own kube-proxy and CNI pods).
+		"--allow-privileged=false",
 		"--profiling=false",
 	)
 	api.grace = 5 * time.Second

@@ -48,7 +48,7 @@ func TestControlPlaneFlags(t *testing.T) {
 		"--enable-admission-plugins=NodeRestriction,PodSecurity", "--authorization-mode=Node,RBAC",
 		"--kubelet-certificate-authority=" + filepath.Join(l.PKI(), "ca.crt"), "--etcd-servers=https://127.0.0.1:2379",
 		"--etcd-certfile=" + filepath.Join(l.PKI(), "apiserver-etcd-client.crt"), "--etcd-cafile=" + filepath.Join(l.PKI(), "etcd-ca.crt"),
-		"--service-node-port-range=30000-32767",
+		"--service-node-port-range=30000-32767", "--allow-privileged=false",
 	} {
 		if !strings.Contains(api, want) {
 			t.Errorf("kube-apiserver lacks %s", want)
