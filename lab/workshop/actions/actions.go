@@ -1,8 +1,9 @@
 // Package actions holds what an exercise's steps do to the lab, each as a
 // workshop.Action: the change itself (Run) and the command a participant
 // would type for it (Command), which docs/workshop.md shows. Most are one
-// kubectl command; the drills' faults (faults.go) stop daemons, kill a
-// sidecar or put a steady load on the lab while something else happens.
+// kubectl command; the rest (faults.go) stop daemons, kill a sidecar, put a
+// steady load on the lab while something else happens, or change what the
+// outside client can reach.
 package actions
 
 import (

@@ -20,8 +20,9 @@ import (
 	"github.com/podpaths/podpaths/platform/report"
 )
 
-// The drills' actions: faults started and ended on purpose, and what they
-// watch while they last.
+// The actions that change more than objects: the drills' faults, started
+// and ended on purpose, and what they watch while they last; a pod watched
+// while it is deleted (the sidecar exercise); the outside client's routes.
 
 // Daemon stops or starts one of a node's own daemons (kube-proxy, kubelet),
 // through Env.Faults.
