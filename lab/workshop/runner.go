@@ -107,36 +107,41 @@ func (r *Runner) Start(ctx context.Context, name string) error {
 			return err
 		}
 		started := time.Now()
-		if before, err = r.runStep(ctx, i, len(ex.Steps), step, before); err != nil {
+		var shown time.Time
+		if before, shown, err = r.runStep(ctx, i, len(ex.Steps), step, before); err != nil {
 			return err
 		}
 		if r.Took == nil {
 			r.Took = map[string][]time.Duration{}
 		}
-		r.Took[ex.Slug] = append(r.Took[ex.Slug], time.Since(started))
+		r.Took[ex.Slug] = append(r.Took[ex.Slug], shown.Sub(started))
 	}
 	r.Env.Printf("\nExplain: %s\n\nWhen you are done: make exercise-reset\n", oneLine(ex.Explain))
 	return nil
 }
 
-// runStep applies one step, waits for it and prints what it changed.
-func (r *Runner) runStep(ctx context.Context, i, n int, step Step, before *State) (*State, error) {
+// runStep applies one step, waits for it and prints what it changed. It
+// returns the state after it, and when the lab began to show it.
+func (r *Runner) runStep(ctx context.Context, i, n int, step Step, before *State) (*State, time.Time, error) {
 	r.Env.Printf("\nStep %d/%d: %s\n", i+1, n, step.Name)
 	for _, a := range step.Do {
 		r.Env.Printf("  do: %s\n", firstLine(a.Command()))
 		if err := a.Run(ctx, r.Env); err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 	}
 	start := time.Now()
-	after, err := converge(ctx, r.Env, step)
+	after, shown, err := converge(ctx, r.Env, step)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	r.Env.Printf("  the lab showed it after %s\n", time.Since(start).Round(time.Second))
+	r.Env.Printf("  the lab showed it after %s\n", shown.Sub(start).Round(time.Second))
+	if step.Hold > 0 {
+		r.Env.Printf("  and kept showing it for %s\n", step.Hold)
+	}
 	r.printChanges(step, before.Outcomes(), after.Outcomes())
 	r.printObserved(ctx, step, after)
-	return after, nil
+	return after, shown, nil
 }
 
 // Check compares the lab with the active exercise's last step again, for
@@ -215,7 +220,7 @@ func (r *Runner) Reset(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := converge(ctx, r.Env, Step{Name: "reset", Expect: []Expectation{CheckPasses(true)}}); err != nil {
+	if _, _, err := converge(ctx, r.Env, Step{Name: "reset", Expect: []Expectation{CheckPasses(true)}}); err != nil {
 		return err
 	}
 	r.Env.Printf("reset: every path as it must be\n")

@@ -47,27 +47,51 @@ func waitWithin(ctx context.Context, env *Env, timeout time.Duration, what strin
 	}
 }
 
-// converge waits until every expectation of step holds, and returns the
-// state that showed it.
-func converge(ctx context.Context, env *Env, step Step) (*State, error) {
+// converge waits until every expectation of step holds, and has kept
+// holding for step.Hold; it returns the last state and when the holding
+// began.
+func converge(ctx context.Context, env *Env, step Step) (*State, time.Time, error) {
 	var s *State
+	var held streak
 	timeout := step.Within
 	if timeout == 0 {
 		timeout = env.Timeout
 	}
 	err := waitWithin(ctx, env, timeout, "step "+step.Name, func(ctx context.Context) (string, error) {
+		at := time.Now()
 		var err error
 		if s, err = Observe(ctx, env); err != nil {
 			return "", err
 		}
 		for _, e := range step.Expect {
 			if err := e.Check(ctx, env, s); err != nil {
+				held.record(false, at)
 				return e.Text() + " (now: " + err.Error() + ")", nil
 			}
 		}
+		if held.record(true, at) < step.Hold {
+			return fmt.Sprintf("every observation holds; watching that it keeps holding for %s", step.Hold), nil
+		}
 		return "", nil
 	})
-	return s, err
+	return s, held.since, err
+}
+
+// streak is how long observations have held without a break.
+type streak struct{ since time.Time }
+
+// record notes an observation made at that held (ok) or not, and returns
+// for how long every observation has held, this one included; one that
+// does not hold starts the count again.
+func (s *streak) record(ok bool, at time.Time) time.Duration {
+	if !ok {
+		s.since = time.Time{}
+		return 0
+	}
+	if s.since.IsZero() {
+		s.since = at
+	}
+	return at.Sub(s.since)
 }
 
 // Printf shows the participant a line of progress on env.Out.

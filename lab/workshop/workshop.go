@@ -58,6 +58,11 @@ type Step struct {
 	// that waits for DNS caches to expire needs longer than one that waits
 	// for a rollout.
 	Within time.Duration
+	// Hold is how long every expectation must keep holding before the step
+	// counts as converged, for a change that reaches some clients later
+	// than others: nginx's worker processes each cache DNS answers
+	// (valid=5s), so one answer from nginx does not speak for the next.
+	Hold time.Duration
 }
 
 // Action is one change to the lab.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/podpaths/podpaths/lab/workshop"
 	"github.com/podpaths/podpaths/lab/workshop/actions"
@@ -110,6 +111,10 @@ func coreDNSDown() workshop.Exercise {
 				Name:   "scale it back",
 				Do:     back,
 				Within: workshop.DNSWait,
+				// One nginx worker may answer while another still waits
+				// on a lookup that started while CoreDNS was gone (CI saw
+				// `timeout` a second after every path was green).
+				Hold: 8 * time.Second,
 				Expect: []workshop.Expectation{
 					workshop.Path{ID: idDNS, Is: workshop.Works},
 					workshop.Path{ID: report.IDSticky, Is: workshop.Works},
