@@ -64,8 +64,8 @@ local-down: ## Stop the offline local cluster and remove everything it added.
 	@hack/lab.sh --provider local down
 
 .PHONY: e2e
-e2e: ## The e2e suite on the local cluster while it is up; CLUSTER=kind|other for another; JUNIT=file for XML; LEAVE_OUT=regexp.
-	@hack/e2e.sh $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(JUNIT),--junit $(JUNIT)) $(if $(LEAVE_OUT),--leave-out '$(LEAVE_OUT)')
+e2e: ## The e2e suite on the local cluster while it is up; CLUSTER=kind|other for another; JUNIT=file for XML; LEAVE_OUT=regexp; SKIPS=file.
+	@hack/e2e.sh $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(JUNIT),--junit $(JUNIT)) $(if $(LEAVE_OUT),--leave-out '$(LEAVE_OUT)') $(if $(SKIPS),--skip-budget $(SKIPS))
 
 # make check talks to the local cluster while it is up, else to kind.
 LAB_PROVIDER ?= $(if $(wildcard /var/lib/podpaths/local/cluster.json),local,kind)

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
 	"github.com/podpaths/podpaths/lab/facts"
 	"github.com/podpaths/podpaths/lab/localnodes"
@@ -44,16 +46,20 @@ const (
 	lanLBRange   = "10.97.0.0/24"
 )
 
-// TestGuards proves the local cluster's guards on the live machine: etcd
-// answers only clients with a certificate, the rules are the plan `up`
-// applied, a LAN neighbour reaches no port of the cluster, and a packet for
-// a cluster range that would leave through an interface not the cluster's
-// is dropped, with the guard's counter rising. Every packet stays on this
-// machine: the neighbour is a namespace the test creates.
+// TestGuards proves the lab's guards on the live cluster. On every cluster
+// the lab made, CoreDNS answers cluster names only. On the local cluster,
+// whose daemons are this machine's, also: etcd answers only clients with a
+// certificate, the rules are the plan `up` applied, a LAN neighbour reaches
+// no port of the cluster, and a packet for a cluster range that would leave
+// through an interface not the cluster's is dropped, with the guard's
+// counter rising. Every packet stays on this machine: the neighbour is a
+// namespace the test creates.
 func TestGuards(t *testing.T) {
 	r := begin(t, 3*time.Minute)
+	t.Run("dns-answers-cluster-names-only", r.dnsAnswersClusterNamesOnly)
 	if r.env.Kind != "local" {
-		t.Skipf("the guards are the local cluster's; this is a %s cluster", r.env.Kind)
+		t.Logf("the other guards are the local cluster's daemons and rules; this is a %s cluster", r.env.Kind)
+		return
 	}
 	f, err := facts.Read(r.env.Opts.FactsFile)
 	if err != nil {
@@ -77,6 +83,46 @@ func TestGuards(t *testing.T) {
 	t.Run("cluster-range-never-leaves", func(t *testing.T) {
 		lan.keepsClusterRangeIn(t, r.ctx)
 	})
+}
+
+// dnsAnswersClusterNamesOnly reads every CoreDNS pod's metrics through the
+// API server's pod proxy: each live server must run the kubernetes plugin
+// and no forward, so no lookup of a pod leaves the cluster. (kind's Corefile
+// forwards until the lab removes it; the local cluster's never has.)
+func (r *run) dnsAnswersClusterNamesOnly(t *testing.T) {
+	pods, err := r.env.Client.CoreV1().Pods(metav1.NamespaceSystem).List(r.ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.Items) == 0 {
+		t.Fatal("no CoreDNS pod (k8s-app=kube-dns in kube-system)")
+	}
+	for _, p := range pods.Items {
+		raw, err := r.env.Client.CoreV1().Pods(p.Namespace).ProxyGet("http", p.Name, "9153", "/metrics", nil).DoRaw(r.ctx)
+		if err != nil {
+			t.Errorf("CoreDNS pod %s's metrics: %v", p.Name, err)
+			continue
+		}
+		plugins := enabledPlugins(raw)
+		if !plugins["kubernetes"] {
+			t.Errorf("CoreDNS pod %s runs no kubernetes plugin (enabled: %v)", p.Name, plugins)
+		}
+		if plugins["forward"] {
+			t.Errorf("CoreDNS pod %s forwards names outside the cluster (enabled: %v)", p.Name, plugins)
+		}
+	}
+}
+
+// pluginEnabled is CoreDNS's gauge of a plugin in a server block's chain.
+var pluginEnabled = regexp.MustCompile(`(?m)^coredns_plugin_enabled\{[^}]*name="([^"]+)"[^}]*\} 1$`)
+
+// enabledPlugins are the plugins a CoreDNS's metrics say it runs.
+func enabledPlugins(metrics []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range pluginEnabled.FindAllSubmatch(metrics, -1) {
+		out[string(m[1])] = true
+	}
+	return out
 }
 
 // etcdAsksForACertificate calls etcd on loopback as any process of this

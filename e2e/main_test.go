@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -113,8 +114,11 @@ func describe(env *cluster.Env) {
 	}
 	fmt.Printf("e2e: cluster %s (%s), namespace %s, nodes: %s\n", env.Config.Host, env.Kind, env.Opts.Namespace, strings.Join(nodes, ", "))
 	fmt.Printf("e2e: localhost entry %q, probe image %s\n", env.Localhost.Address, env.Opts.ProbeImage)
-	if env.Outside != nil {
+	switch {
+	case env.Outside != nil:
 		fmt.Printf("e2e: outside client: network namespace %s, address %s\n", env.Outside.Netns, env.Outside.IP)
+	case env.Unrouted:
+		fmt.Println("e2e: outside client for a ClusterIP: this machine, which has no route to the Service range")
 	}
 }
 
@@ -268,10 +272,13 @@ func (s *suite) matrixConfig() matrix.Config {
 	cfg := matrix.DefaultConfig()
 	cfg.Namespace = s.env.Opts.Namespace
 	cfg.Localhost = s.env.Localhost
-	if o := s.env.Outside; o != nil {
+	switch o := s.env.Outside; {
+	case o != nil:
 		cfg.OutsideDial = localnodes.DialFrom(o.Netns)
-	} else {
-		cfg.NoOutside = "the cluster names no outside network namespace (" + cluster.EnvOutsideNetns + "), and this machine would send the call to its default gateway"
+	case s.env.Unrouted:
+		cfg.OutsideDial = (&net.Dialer{}).DialContext
+	default:
+		cfg.NoOutside = noOutside
 	}
 	if o := s.env.Outside; o != nil && o.LoadBalancer != "" {
 		cfg.ExternalLB = o.LoadBalancer

@@ -209,23 +209,33 @@ func (r *run) outOfRangeNodePort(t *testing.T) {
 
 // clusterIPFromOutside calls the backend's ClusterIP from the outside
 // client, which has no route to the Service range: the call must fail at
-// once, as unreachable. Only the outside network namespace can show it;
-// this machine would send the call to its default gateway.
+// once, as unreachable. The outside network namespace shows it, or this
+// machine when it has no route there either; with one, the call would
+// leave the machine.
 func (r *run) clusterIPFromOutside(t *testing.T) {
 	t.Helper()
-	o := r.env.Outside
-	if o == nil {
-		t.Skipf("the cluster names no outside network namespace (%s), and this machine would send the call to its default gateway", cluster.EnvOutsideNetns)
-	}
 	svc := r.service(t, r.ctx, "backend")
 	u := serviceURL(svc.Spec.ClusterIP, backendPort, "/whoami")
-	out, err := o.Get(r.ctx, u, "--timeout", callTimeout.String())
-	if err != nil {
-		t.Fatal(err)
+	var c report.ProbeCall
+	from := "this machine"
+	switch o := r.env.Outside; {
+	case o != nil:
+		out, err := o.Get(r.ctx, u, "--timeout", callTimeout.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, from = out.Calls[0], "the outside client "+o.IP
+	case r.env.Unrouted:
+		c = fromHere(r.ctx, u, callTimeout).Calls[0]
+	default:
+		t.Skip(noOutside)
 	}
-	c := out.Calls[0]
 	if c.OK || c.ErrorKind != report.ErrorOther || !strings.Contains(c.Error, "network is unreachable") {
-		t.Errorf("GET %s from the outside client %s: %s; want it to fail at once as unreachable (other): a ClusterIP is cluster-internal",
-			u, o.IP, describeCall(c))
+		t.Errorf("GET %s from %s: %s; want it to fail at once as unreachable (other): a ClusterIP is cluster-internal",
+			u, from, describeCall(c))
 	}
 }
+
+// noOutside is why a ClusterIP is not called from outside the cluster.
+var noOutside = "the cluster names no outside network namespace (" + cluster.EnvOutsideNetns +
+	"), and this machine has a route to the Service range (usually its default route): the call would leave the machine"

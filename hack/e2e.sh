@@ -5,23 +5,26 @@
 #   kind   the lab's kind cluster (make kind-up), through KUBECONFIG or kubectl's default.
 #   other  any cluster KUBECONFIG names; only when asked for explicitly.
 # The suite checks the declaration (a local cluster's facts, kind's node provider IDs) and fails when the
-# cluster is not what was declared. Skips beyond e2e/skips/<cluster>.txt fail the run (none on local).
+# cluster is not what was declared. Skips beyond e2e/skips/<cluster>.txt (or --skip-budget's file) fail the run
+# (none on local).
 # Prints what `go test -v` prints, then the suite's notes and its summary line in `make check`'s format:
 #   All N paths (M actions) ok, K skipped (reason)
 # where a path is an assertion (a test or subtest without subtests) and an action a top-level test.
 #
-#   hack/e2e.sh [--cluster local|kind|other] [--junit FILE] [--leave-out REGEXP]
+#   hack/e2e.sh [--cluster local|kind|other] [--junit FILE] [--leave-out REGEXP] [--skip-budget FILE]
 #                                   --junit (or -junit) also writes JUnit XML; --leave-out runs every test
-#                                   but those `go test -skip REGEXP` names (the skip budget still holds)
+#                                   but those `go test -skip REGEXP` names (the skip budget still holds);
+#                                   --skip-budget FILE names the tests that may skip, for e2e/skips/<cluster>.txt
 #
 # The e2e module carries replace directives for ../lab and ../platform, so it builds the same with or
 # without go.work (GOWORK=off keeps it independent of the workspace's other modules).
 set -o errexit -o nounset -o pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 junit=""
 leave_out=""
+budget=""
 cluster=${PODPATHS_E2E_CLUSTER:-}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -52,6 +55,15 @@ while [ $# -gt 0 ]; do
       leave_out=${1#*=}
       shift
       ;;
+    --skip-budget)
+      [ $# -ge 2 ] || { echo "e2e: $1 needs a file" >&2; exit 2; }
+      budget=$2
+      shift 2
+      ;;
+    --skip-budget=*)
+      budget=${1#*=}
+      shift
+      ;;
     -h | --help)
       usage
       exit 0
@@ -63,9 +75,12 @@ while [ $# -gt 0 ]; do
       ;;
   esac
 done
-# A relative JUnit path is relative to where the script was called from.
+# A relative path is relative to where the script was called from.
 if [ -n "$junit" ] && [[ $junit != /* ]]; then
   junit=$PWD/$junit
+fi
+if [ -n "$budget" ] && [[ $budget != /* ]]; then
+  budget=$PWD/$budget
 fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -117,8 +132,11 @@ report_args=()
 if [ -n "$junit" ]; then
   report_args+=(--junit "$junit")
 fi
-if [ -f "e2e/skips/$cluster.txt" ]; then
-  report_args+=(--skip-budget "$root/e2e/skips/$cluster.txt")
+if [ -z "$budget" ] && [ -f "e2e/skips/$cluster.txt" ]; then
+  budget=$root/e2e/skips/$cluster.txt
+fi
+if [ -n "$budget" ]; then
+  report_args+=(--skip-budget "$budget")
 fi
 test_args=()
 if [ -n "$leave_out" ]; then

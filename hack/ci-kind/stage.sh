@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
 # CI only: the kind stage of .ci/run (see README.md here). It runs the user's path on real kind, on this
 # machine that has no registry and whose root lacks CAP_SYS_RESOURCE:
-#   the Docker engine with CI's runtime and the egress guard, the node image (built once), make kind-up,
-#   make check, the e2e suite's kind subset, make kind-down, and the proof that no container sent a packet
-#   towards the outside world (the guard's drop counters did not move).
+#   the Docker engine with CI's runtime and the egress guard, no route from here to kind's Service range, the
+#   node image (built once), make kind-up, make check, the e2e suite's kind subset, make kind-down, and the
+#   proof that no container sent a packet towards the outside world (the guard's drop counters did not move).
 # Needs what the local cluster stage built before it (/var/cache/podpaths, hack/images.sh's images).
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 out=_output/ci-kind
 runtime=podpaths-ci-runc
+# kind's default Service range, which deploy/kind/cluster.yaml keeps. This machine gets no route there (a
+# "throw" route: a lookup ends as if none were found), so that it is the client outside the cluster that
+# calls a ClusterIP, and the call fails here without a packet sent; with its default route it would leave.
+service_range=10.96.0.0/16
 # The e2e suite on kind leaves out:
-# - the workshop: the local cluster stage before this one runs every exercise through the same runner. (The
-#   one exercise that differs on kind, 8, needs NetworkPolicy enforced, and this machine's kernel has no
-#   nftables queue, which kindnet's enforcement needs.)
+# - the workshop's exercises but 4 (recreate), which has observations of kind's own (a recreated Service's
+#   stale address): the local cluster stage before this one runs every exercise through the same runner, and
+#   all of them again would take this stage past its 12 minutes. Exercise 7 (etp-local), the other with kind's
+#   own observations, failed here in its first run on kind: with the frontend scaled to 1, its observations
+#   stopped finishing (see hack/ci-kind/README.md); not yet explained, so not yet a gate. (Exercise 8's policy
+#   half needs NetworkPolicy enforced, which CI's kind has not: flannel.)
 # - the rolling restart under new-connection traffic: on this 2-core machine, with kind's three nodes, 3 of
 #   2,951 requests through nginx's /my-be/ failed (504, 504, 502) in one of two runs while the backend
 #   StatefulSet rolled, where the local cluster loses none. Not yet explained, so not yet a CI gate here;
 #   the keep-alive rollout test runs.
 # (No "$" in the expression: make would expand it.)
-leave_out='^(TestWorkshop|TestRollingRestartUnderTraffic)'
+leave_out='^TestRollingRestartUnderTraffic|^TestWorkshop/^([12356789]|1[0-5])-'
 
 log() { printf '== kind stage: %s\n' "$*"; }
 die() { printf 'kind stage: error: %s\n' "$*" >&2; exit 1; }
@@ -39,10 +46,13 @@ hack/docker-engine.sh guard >/dev/null
 drops_before=$(guard_drops)
 cleanup() {
   make kind-down || true
+  ip route del throw "$service_range" 2>/dev/null || true
   hack/docker-engine.sh unguard || true
   hack/docker-engine.sh stop || true
 }
 trap cleanup EXIT
+
+ip route replace throw "$service_range"
 
 log "node image"
 node=$(hack/ci-kind/node-image.sh)
@@ -64,11 +74,12 @@ log "make check"
 make check LAB_PROVIDER=kind JUNIT=_output/ci-kind/check-junit.xml
 
 log "e2e on kind"
-make e2e CLUSTER=kind JUNIT=_output/ci-kind/e2e-junit.xml LEAVE_OUT="$leave_out"
+make e2e CLUSTER=kind JUNIT=_output/ci-kind/e2e-junit.xml LEAVE_OUT="$leave_out" SKIPS=hack/ci-kind/skips.txt
 
 log "make kind-down"
 trap - EXIT
 make kind-down
+ip route del throw "$service_range"
 drops_after=$(guard_drops)
 hack/docker-engine.sh unguard
 hack/docker-engine.sh stop

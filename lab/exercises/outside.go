@@ -66,8 +66,8 @@ https://kubernetes.io/docs/concepts/services-networking/service/#type-clusterip 
 https://docs.tigera.io/calico/latest/networking/configuring/advertise-service-ips.`,
 		Notes: []string{"On this machine the lab's guards drop packets for the Service range that arrive on any interface but the " +
 			"lab's own ([security.md](security.md)), so a real neighbour on the LAN cannot do what the outside client does here. " +
-			"On kind the only client outside the nodes is this machine, which would send the call to its default gateway: the " +
-			"lab does not send it, so this exercise runs on the local cluster only."},
+			"On kind the only client outside the nodes is this machine, whose own routes the exercise would have to change: " +
+			"it runs on the local cluster only."},
 	}
 }
 

@@ -148,6 +148,10 @@ type Env struct {
 	Localhost matrix.Localhost
 	// Outside is nil when this machine has no outside client.
 	Outside *Outside
+	// Unrouted says that this machine has no route to the Service range:
+	// without an Outside it is then the client outside the cluster that
+	// calls a ClusterIP, a call that fails here without a packet sent.
+	Unrouted bool
 	// OnNode names the node this machine is (the local cluster's node A),
 	// "" when it is none (kind, other).
 	OnNode string

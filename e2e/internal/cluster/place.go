@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,20 @@ func (e *Env) learnPlace() error {
 	if e.Opts.OutsideNetns != "" {
 		e.Outside = &Outside{Netns: e.Opts.OutsideNetns, IP: e.Opts.OutsideIP}
 	}
+	e.Unrouted = e.serviceRangeUnrouted()
 	return nil
+}
+
+// serviceRangeUnrouted reports whether this machine has no route to the
+// Service range, judged by the API server's own Service, whose ClusterIP
+// is the range's first address.
+func (e *Env) serviceRangeUnrouted() bool {
+	svc, err := e.Client.CoreV1().Services(metav1.NamespaceDefault).Get(context.Background(), "kubernetes", metav1.GetOptions{})
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(svc.Spec.ClusterIP)
+	return err == nil && matrix.Unrouted(ip)
 }
 
 // learnLocal reads the local provider's facts file, which must describe

@@ -29,7 +29,6 @@ import (
 
 	"github.com/podpaths/podpaths/lab/internal/proc"
 	"github.com/podpaths/podpaths/lab/matrix"
-	"github.com/podpaths/podpaths/platform/probe"
 )
 
 // ExternalController is the CloudProviderKind value that means "the user runs
@@ -309,19 +308,6 @@ func (p *Provider) NodeIPsUnreachable() string {
 		return ""
 	}
 	return "on " + runtime.GOOS + " the node IPs are inside the container runtime's VM and not routable from this machine; the localhost mapping is the way in"
-}
-
-// OutsideClient is nil: the only client outside kind's nodes is this
-// machine, which routes the Service range to its default gateway, so a call
-// from here would leave the machine. The lab does not send it.
-func (p *Provider) OutsideClient() (probe.DialFunc, string) {
-	return nil, "kind: this machine is the only client outside the cluster, and it would send the call to its default gateway"
-}
-
-// ExternalLB is none: no load balancer of the lab's own runs in front of
-// kind's nodes (cloud-provider-kind's is the LoadBalancer Service's).
-func (p *Provider) ExternalLB() (string, string) {
-	return "", "kind: no load balancer of the lab's own runs in front of the nodes' NodePorts"
 }
 
 // Localhost returns where the config publishes the NodePort on this machine.
