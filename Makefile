@@ -49,7 +49,8 @@ compose-test: ## The compose smoke test: up, check every path through nginx, dow
 .PHONY: kind-up
 kind-up: ## The lab on kind: cluster, images, deploy, wait, URLs (docs/lab.md); KEEP=1 keeps failed nodes.
 	@hack/lab.sh $(if $(KEEP),--keep) $(if $(KIND_CONFIG),--kind-config $(KIND_CONFIG)) \
-	  $(if $(CLOUD_PROVIDER_KIND),--cloud-provider-kind $(CLOUD_PROVIDER_KIND)) up
+	  $(if $(CLOUD_PROVIDER_KIND),--cloud-provider-kind $(CLOUD_PROVIDER_KIND)) \
+	  $(if $(KIND_EXTERNAL_LB_IMAGE),--external-lb-image $(KIND_EXTERNAL_LB_IMAGE)) up
 
 .PHONY: kind-down
 kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.

@@ -92,9 +92,11 @@ func (r *run) pathInventory() ([]string, error) {
 		ids = append(ids, report.OutsideNodePortID("localhost"))
 	}
 	ids = append(ids, report.IDOutsideExternalLB)
-	if o := r.env.Outside; o != nil && o.LoadBalancer != "" {
+	if r.env.ExternalLB != "" {
 		for _, n := range r.env.Nodes {
-			ids = append(ids, report.ExternalLBNodeID(n.Name))
+			if n.BehindExternalLB {
+				ids = append(ids, report.ExternalLBNodeID(n.Name))
+			}
 		}
 	}
 	for _, n := range r.env.Nodes {

@@ -18,33 +18,52 @@ import (
 )
 
 // TestExternalLoadBalancer proves the hand-made load balancer in front of
-// the NodePorts (HAProxy on the local cluster's outside client, one server
-// per node): it spreads calls over every node, takes a node out when that
-// node's kube-proxy stops (its health check asks kube-proxy's /healthz, as
-// cloud load balancers do), and takes it back when kube-proxy runs again.
-// A steady stream of new connections goes through it all along, and none
-// may fail; how long the load balancer took each way is logged.
+// the NodePorts (HAProxy, one server per node: on the local cluster's
+// outside client, beside kind's nodes as a container): it spreads calls over
+// every node. On the local cluster it also takes a node out when that node's
+// kube-proxy stops (its health check asks kube-proxy's /healthz, as cloud
+// load balancers do), and takes it back when kube-proxy runs again. A steady
+// stream of new connections goes through it all along, and none may fail;
+// how long the load balancer took each way is logged.
 func TestExternalLoadBalancer(t *testing.T) {
 	r := begin(t, 4*time.Minute)
-	o := r.env.Outside
-	if o == nil || o.LoadBalancer == "" || r.env.Kind != "local" {
-		t.Skip("no external load balancer in front of this cluster's nodes: the local cluster's runs on its outside client")
+	addr := r.env.ExternalLB
+	if addr == "" {
+		t.Skipf("no external load balancer of the lab's in front of this cluster's nodes: %s", r.env.NoExternalLB)
 	}
-	node := r.otherNode(t)
-	lb := &lbClient{addr: o.LoadBalancer, prober: &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 2 * time.Second})}}
+	lb := &lbClient{addr: addr, prober: &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 2 * time.Second})}}
 
 	t.Run("every-node-carries", func(t *testing.T) {
+		var behind []string
+		for _, n := range r.env.Nodes {
+			if n.BehindExternalLB {
+				behind = append(behind, n.Name)
+			}
+		}
 		carried := map[string]int{}
-		for range 4 * len(r.env.Nodes) {
+		for range 4 * len(behind) {
 			carried[lb.call(t, r.ctx)]++
 		}
 		for _, n := range r.env.Nodes {
-			if carried[n.Name] == 0 {
-				t.Errorf("calls through %s by node: %v; want every node to carry some", o.LoadBalancer, carried)
+			if got, want := carried[n.Name] > 0, slices.Contains(behind, n.Name); got != want {
+				t.Errorf("calls through %s by node: %v; want exactly the nodes behind it to carry some: %v", addr, carried, behind)
 			}
 		}
 	})
+	t.Run("node-out-and-back", func(t *testing.T) {
+		if r.env.Kind != "local" {
+			t.Skipf("it stops a node's kube-proxy, a process of this machine on the local cluster only; this is a %s cluster", r.env.Kind)
+		}
+		r.nodeOutAndBack(t, lb)
+	})
+}
 
+// nodeOutAndBack stops kube-proxy on the node that is not this machine,
+// waits until the load balancer sends no call there, starts it again and
+// waits until it does.
+func (r *run) nodeOutAndBack(t *testing.T, lb *lbClient) {
+	t.Helper()
+	node := r.otherNode(t)
 	faults := r.localFaults(t)
 	if err := faults.Stop(r.ctx, node, "kube-proxy"); err != nil {
 		t.Fatal(err)
@@ -60,10 +79,10 @@ func TestExternalLoadBalancer(t *testing.T) {
 	started := time.Now()
 	back := lb.until(t, r.ctx, func(recent []string) bool { return len(recent) > 0 && recent[len(recent)-1] == node })
 	t.Logf("summary: external load balancer %s: node %s out %s after its kube-proxy stopped, back %s after it started; %d calls, %d failed",
-		o.LoadBalancer, node, out.Sub(stopped).Round(100*time.Millisecond), back.Sub(started).Round(100*time.Millisecond), lb.calls, lb.failed)
+		lb.addr, node, out.Sub(stopped).Round(100*time.Millisecond), back.Sub(started).Round(100*time.Millisecond), lb.calls, lb.failed)
 	if lb.failed > 0 {
 		t.Errorf("%d of %d calls through %s failed while node %s went out and came back; want none: the load balancer sends new connections only to nodes that pass its check",
-			lb.failed, lb.calls, o.LoadBalancer, node)
+			lb.failed, lb.calls, lb.addr, node)
 	}
 }
 

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -119,6 +120,9 @@ func describe(env *cluster.Env) {
 		fmt.Printf("e2e: outside client: network namespace %s, address %s\n", env.Outside.Netns, env.Outside.IP)
 	case env.Unrouted:
 		fmt.Println("e2e: outside client for a ClusterIP: this machine, which has no route to the Service range")
+	}
+	if env.ExternalLB != "" {
+		fmt.Printf("e2e: external load balancer in front of the NodePorts: %s\n", env.ExternalLB)
 	}
 }
 
@@ -280,11 +284,8 @@ func (s *suite) matrixConfig() matrix.Config {
 	default:
 		cfg.NoOutside = noOutside
 	}
-	if o := s.env.Outside; o != nil && o.LoadBalancer != "" {
-		cfg.ExternalLB = o.LoadBalancer
-	} else {
-		cfg.NoExternalLB = "the cluster has no external load balancer in front of its nodes (the local cluster's runs on its outside client)"
-	}
+	cfg.ExternalLB = s.env.ExternalLB
+	cfg.NoExternalLB = cmp.Or(s.env.NoExternalLB, "the cluster has no external load balancer of the lab's in front of its nodes")
 	return cfg
 }
 

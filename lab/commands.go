@@ -44,8 +44,9 @@ type provider interface {
 	// NodeIPsUnreachable says why this machine cannot reach the nodes'
 	// InternalIPs, or "" when it can.
 	NodeIPsUnreachable() string
-	// OutsideClient dials from a client outside the cluster that is not
-	// this machine, or is nil, with the reason there is none.
+	// OutsideClient dials from a client outside the cluster, or is nil,
+	// with the reason there is none. It is this machine only when it has
+	// no route to the Service range, so that a call sends nothing.
 	OutsideClient() (probe.DialFunc, string)
 	// ExternalLB is host:port of the load balancer in front of the nodes'
 	// NodePorts, or "" with the reason there is none.
@@ -93,6 +94,7 @@ func newProvider(g globals, log *slog.Logger) (provider, error) {
 			CloudProviderKind: g.cloudProviderKind,
 			WaitForReady:      waitForControlPlane,
 			NodePort:          nodePort,
+			ExternalLBImage:   g.externalLBImage,
 			Logger:            log,
 			Verbosity:         g.verbosity,
 		}), nil

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+
+	"github.com/podpaths/podpaths/lab/internal/kind"
 )
 
 // errUsage marks a bad command line (exit 2); errCheckFailed a check that
@@ -75,6 +77,7 @@ type globals struct {
 	root              string
 	cloudProviderKind string
 	kindConfig        string
+	externalLBImage   string
 	keep              bool
 	verbosity         int
 	nodes             int
@@ -112,6 +115,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, d dep
 		`cloud-provider-kind binary to start in the background, or "external" if you run it yourself`)
 	fs.StringVar(&g.kindConfig, "kind-config", filepath.Join("deploy", "kind", "cluster.yaml"),
 		"kind provider: the cluster config, relative to the root")
+	fs.StringVar(&g.externalLBImage, "external-lb-image", kind.DefaultExternalLBImage,
+		"kind provider: HAProxy's image for the load balancer in front of the nodes' NodePorts")
 	fs.BoolVar(&g.keep, "keep", false, "kind provider: keep the nodes when creating the cluster fails, for inspection")
 	fs.IntVar(&g.verbosity, "v", 0, "log verbosity: 0 progress, 1+ debug and kind's details")
 	if err := fs.Parse(args); err != nil {

@@ -2,8 +2,9 @@
 # CI only: the kind stage of .ci/run (see README.md here). It runs the user's path on real kind, on this
 # machine that has no registry and whose root lacks CAP_SYS_RESOURCE:
 #   the Docker engine with CI's runtime and the egress guard, no route from here to kind's Service range, the
-#   node image (built once), make kind-up, make check, the e2e suite's kind subset, make kind-down, and the
-#   proof that no container sent a packet towards the outside world (the guard's drop counters did not move).
+#   node image and HAProxy's (built once), make kind-up, make check, the e2e suite's kind subset, make kind-down,
+#   and the proof that no container sent a packet towards the outside world (the guard's drop counters did not
+#   move).
 # Needs what the local cluster stage built before it (/var/cache/podpaths, hack/images.sh's images).
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -56,6 +57,8 @@ ip route replace throw "$service_range"
 
 log "node image"
 node=$(hack/ci-kind/node-image.sh)
+log "the external load balancer's image"
+external_lb=$(hack/ci-kind/haproxy-image.sh)
 
 # deploy/kind/cluster.yaml with two changes: the node image, and kubeadm told the names under which the
 # control plane's images are preloaded.
@@ -67,7 +70,7 @@ awk -v image="$node" -v patch="$out/kubeadm-images.yaml" '
 
 log "make kind-up"
 start=$SECONDS
-make kind-up KIND_CONFIG="$out/cluster.yaml" CLOUD_PROVIDER_KIND=hack/ci-kind/cloud-provider-kind
+make kind-up KIND_CONFIG="$out/cluster.yaml" CLOUD_PROVIDER_KIND=hack/ci-kind/cloud-provider-kind KIND_EXTERNAL_LB_IMAGE="$external_lb"
 echo "kind-up took $((SECONDS - start)) s"
 
 log "make check"

@@ -165,13 +165,12 @@ func externalLocal() workshop.Exercise {
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the node that lost its frontend pod is blocked too, with `timeout` (unless it is this machine); the one with the pod still answers",
 						Paths: []string{report.OutsideNodePortID("") + "*"}, Holds: nodePortsFollowFrontends},
-					workshop.OnlyOn{Provider: "local", Expectation: workshop.Observed{
+					workshop.Observed{
 						Says: "the external load balancer still sends calls to the node without a frontend pod, whose NodePort now drops them: " +
 							"it checks kube-proxy, which is fine there, not the Service's `healthCheckNodePort`. Those calls wait out HAProxy's " +
 							"2 s connect timeout and go to the other node, so `external-lb-nodeport-<that node>` fails and `make check` with it",
-						Paths: []string{report.IDOutsideExternalLB, report.ExternalLBNodeID("") + "*"}, Holds: externalLBKeepsDroppingNode}},
-					workshop.OnlyOn{Provider: "local", Expectation: workshop.CheckPasses(false)},
-					workshop.OnlyOn{Provider: "kind", Expectation: workshop.CheckPasses(true)},
+						Paths: []string{report.IDOutsideExternalLB, report.ExternalLBNodeID("") + "*"}, Holds: externalLBKeepsDroppingNode},
+					workshop.CheckPasses(false),
 				},
 			},
 		},
@@ -179,7 +178,7 @@ func externalLocal() workshop.Exercise {
 reply returns through it: nginx sees a node-side address. With ` + "`Local`" + `, a node forwards only to its own pods
 and keeps the source. Nodes without a pod drop the traffic, and a load balancer must avoid them, which is what the
 health-check port is for: cloud load balancer controllers switch their health check to it, and a load balancer made
-by hand, like the local cluster's HAProxy (which asks kube-proxy), has to be told. See
+by hand, like the lab's HAProxy (which asks kube-proxy), has to be told. See
 https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip
 and https://kubernetes.io/docs/tutorials/services/source-ip/.`,
 		Notes: []string{"`make check` checks the client address itself: under `Local`, the NodePort of a node with a " +

@@ -55,6 +55,18 @@ func InternalIP(n *corev1.Node) string {
 	return ""
 }
 
+// ExcludeFromExternalLB is the label that keeps a node out of external load
+// balancers; kubeadm (and so kind) puts it on control-plane nodes.
+const ExcludeFromExternalLB = corev1.LabelNodeExcludeBalancers
+
+// BehindExternalLB says whether a load balancer in front of the nodes'
+// NodePorts sends traffic to n: every node but those labelled to be left out,
+// as cloud load balancer controllers do.
+func BehindExternalLB(n *corev1.Node) bool {
+	_, excluded := n.Labels[ExcludeFromExternalLB]
+	return !excluded
+}
+
 // Endpoint is one ready endpoint of a Service.
 type Endpoint struct {
 	IP string

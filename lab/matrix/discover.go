@@ -20,6 +20,9 @@ import (
 type node struct {
 	name string
 	ip   string // InternalIP; "" when the node has none
+	// behindLB: the external load balancer in front of the NodePorts
+	// sends traffic to this node (kube.BehindExternalLB).
+	behindLB bool
 }
 
 // targets is what the API says about the entries, read once per run.
@@ -71,7 +74,8 @@ func (c *Checker) discover(ctx context.Context) (targets, error) {
 		return t, fmt.Errorf("list nodes: %w", err)
 	}
 	for i := range nodes.Items {
-		t.nodes = append(t.nodes, node{name: nodes.Items[i].Name, ip: kube.InternalIP(&nodes.Items[i])})
+		n := &nodes.Items[i]
+		t.nodes = append(t.nodes, node{name: n.Name, ip: kube.InternalIP(n), behindLB: kube.BehindExternalLB(n)})
 	}
 	c.discoverNodePort(ctx, &t)
 	c.discoverLoadBalancer(ctx, &t)

@@ -36,15 +36,17 @@ func (c *Checker) externalLBAction(t targets) action {
 		// behind it.
 		return fixed(name, skipped(p, cmp.Or(c.cfg.NoExternalLB, "no load balancer in front of the nodes")))
 	}
-	nodes := make([]report.Path, len(t.nodes))
-	for i, n := range t.nodes {
-		nodes[i] = report.Path{ID: report.ExternalLBNodeID(n.name), From: "external load balancer", To: n.name,
-			Method: report.MethodNodePort, Expected: report.ExpectOK, ToNode: n.name}
+	var nodes []report.Path
+	for _, n := range t.nodes {
+		if n.behindLB {
+			nodes = append(nodes, report.Path{ID: report.ExternalLBNodeID(n.name), From: "external load balancer", To: n.name,
+				Method: report.MethodNodePort, Expected: report.ExpectOK, ToNode: n.name})
+		}
 	}
 	p.To += " " + c.cfg.ExternalLB
 	p.Query = "GET http://" + c.cfg.ExternalLB + pathWhoami
 	p.Addresses = []string{c.cfg.ExternalLB}
-	calls := externalLBCallsPerNode * max(len(t.nodes), 1)
+	calls := externalLBCallsPerNode * max(len(nodes), 1)
 	return action{name: name, run: func(ctx context.Context) []Check {
 		carried, last := c.callExternalLB(ctx, calls)
 		last.FillOutcome(&p)

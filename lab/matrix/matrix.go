@@ -73,9 +73,10 @@ type Config struct {
 	APIProxy bool
 	// DialContext dials every outside connection; nil means a net.Dialer.
 	DialContext probe.DialFunc
-	// OutsideDial dials from a client outside the cluster that is not this
-	// machine (the local cluster's outside network namespace). From there
-	// the matrix checks that the backend's ClusterIP does not answer: it is
+	// OutsideDial dials from a client outside the cluster: the local
+	// cluster's outside network namespace, or this machine when it has no
+	// route to the Service range (see Unrouted). From there the matrix
+	// checks that the backend's ClusterIP does not answer: it is
 	// cluster-internal. nil means there is no such client, and the check is
 	// skipped with NoOutside as its reason.
 	OutsideDial probe.DialFunc

@@ -76,6 +76,21 @@ func TestRun(t *testing.T) {
 			ok: 19, failed: 1, skipped: 1,
 		},
 		{
+			name: "a node labelled out of external load balancers has no row (kubeadm's control plane)",
+			setup: func(f *fixture) {
+				cp := nodeObject(cpNode)
+				cp.Labels = map[string]string{corev1.LabelNodeExcludeBalancers: ""}
+				f.replace(cp)
+				f.routes[externalLB] = startExternalLB(f.t, []string{workerNode, worker2}, f.front)
+			},
+			checks: map[string]want{
+				report.IDOutsideExternalLB:          pass,
+				report.ExternalLBNodeID(workerNode): pass,
+				report.ExternalLBNodeID(worker2):    pass,
+			},
+			ok: 19, skipped: 1, passed: true,
+		},
+		{
 			name:   "an external load balancer that refuses fails every row",
 			setup:  func(f *fixture) { f.refuse(externalLB) },
 			checks: map[string]want{report.IDOutsideExternalLB: {report.OutcomeFail, report.ErrorRefused}, report.ExternalLBNodeID(cpNode): {report.OutcomeFail, report.ErrorRefused}},

@@ -124,6 +124,9 @@ type Node struct {
 	// (cordoned, or tainted NoSchedule like kind's control plane).
 	Schedulable bool
 	Ready       bool
+	// BehindExternalLB: the lab's load balancer in front of the NodePorts
+	// sends traffic to this node (not kubeadm's control planes).
+	BehindExternalLB bool
 }
 
 // Outside is a client outside the cluster: a network namespace that is not
@@ -132,9 +135,6 @@ type Node struct {
 type Outside struct {
 	Netns string
 	IP    string
-	// LoadBalancer is host:port of the external load balancer that runs
-	// there, in front of the nodes' NodePorts; "" when there is none.
-	LoadBalancer string
 }
 
 // Env is one cluster under test.
@@ -148,6 +148,9 @@ type Env struct {
 	Localhost matrix.Localhost
 	// Outside is nil when this machine has no outside client.
 	Outside *Outside
+	// ExternalLB is host:port of the lab's load balancer in front of the
+	// nodes' NodePorts; "" when there is none, and NoExternalLB says why.
+	ExternalLB, NoExternalLB string
 	// Unrouted says that this machine has no route to the Service range:
 	// without an Outside it is then the client outside the cluster that
 	// calls a ClusterIP, a call that fails here without a packet sent.
@@ -207,7 +210,8 @@ func (e *Env) readNodes(ctx context.Context) error {
 }
 
 func nodeOf(n corev1.Node) Node {
-	node := Node{Name: n.Name, IP: kube.InternalIP(&n), PodCIDRs: n.Spec.PodCIDRs, Schedulable: !n.Spec.Unschedulable}
+	node := Node{Name: n.Name, IP: kube.InternalIP(&n), PodCIDRs: n.Spec.PodCIDRs, Schedulable: !n.Spec.Unschedulable,
+		BehindExternalLB: kube.BehindExternalLB(&n)}
 	if len(node.PodCIDRs) == 0 && n.Spec.PodCIDR != "" {
 		node.PodCIDRs = []string{n.Spec.PodCIDR}
 	}

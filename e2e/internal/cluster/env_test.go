@@ -88,7 +88,7 @@ func TestLearnPlaceLocalCluster(t *testing.T) {
 	facts := filepath.Join(t.TempDir(), "cluster.json")
 	raw := `{"name":"podpaths","nodeName":"podpaths-local","nodeIP":"10.88.0.2",
 	  "nodes":[{"name":"podpaths-local","ip":"10.88.0.2","podCIDR":"10.244.0.0/24"}],
-	  "outside":{"ip":"172.31.0.2","netns":"/var/lib/podpaths/local/outside.netns"},"clusterDomain":"lab.local"}`
+	  "outside":{"ip":"172.31.0.2","netns":"/var/lib/podpaths/local/outside.netns","loadBalancer":"172.31.0.2:8080"},"clusterDomain":"lab.local"}`
 	if err := os.WriteFile(facts, []byte(raw), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,9 @@ func TestLearnPlaceLocalCluster(t *testing.T) {
 	}
 	if e.Outside == nil || e.Outside.IP != "172.31.0.2" || e.Outside.Netns != "/var/lib/podpaths/local/outside.netns" {
 		t.Errorf("outside = %+v", e.Outside)
+	}
+	if e.ExternalLB != "172.31.0.2:8080" {
+		t.Errorf("external load balancer = %q, want the facts' 172.31.0.2:8080", e.ExternalLB)
 	}
 	if e.Opts.ClusterDomain != "lab.local" {
 		t.Errorf("cluster domain = %q, want the facts' lab.local", e.Opts.ClusterDomain)

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/kindlab"
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
@@ -83,7 +84,11 @@ func (e *Env) learnLocal() error {
 		}
 	}
 	if f.Outside.NetNS != "" {
-		e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP, LoadBalancer: f.Outside.LoadBalancer}
+		e.Outside = &Outside{Netns: f.Outside.NetNS, IP: f.Outside.IP}
+	}
+	e.ExternalLB = f.Outside.LoadBalancer
+	if e.ExternalLB == "" {
+		e.NoExternalLB = "the local cluster's facts name no external load balancer on its outside client"
 	}
 	if f.Domain != "" && !e.Opts.domainSet {
 		e.Opts.ClusterDomain = f.Domain
@@ -97,7 +102,10 @@ func (e *Env) learnKind() error {
 	if !e.isKind() {
 		return errors.New("declared a kind cluster, but its nodes' provider IDs are not kind://")
 	}
-	e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: e.controlPlane()}
+	cp := e.controlPlane()
+	e.Localhost = matrix.Localhost{Address: "127.0.0.1:" + strconv.Itoa(LabNodePort), Node: cp}
+	// kind names the control plane <cluster>-control-plane.
+	e.ExternalLB, e.NoExternalLB = kindlab.ExternalLB(context.Background(), strings.TrimSuffix(cp, "-control-plane"))
 	return nil
 }
 

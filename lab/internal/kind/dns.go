@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/rollout"
 )
 
@@ -23,26 +22,18 @@ const dnsRestartWait = 2 * time.Minute
 // resolvers: a pod's lookup through its search path (backend.<the host's
 // domain>) would leave the machine. The lab needs no name outside the
 // cluster. CoreDNS is restarted so that no pod waits for its reload plugin.
-func (p *Provider) keepDNSInside(ctx context.Context) error {
-	raw, err := p.Kubeconfig(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := kube.FromKubeconfig(raw)
-	if err != nil {
-		return err
-	}
-	changed, err := dropForward(ctx, c.Kube)
+func (p *Provider) keepDNSInside(ctx context.Context, client kubernetes.Interface) error {
+	changed, err := dropForward(ctx, client)
 	if err != nil || !changed {
 		return err
 	}
 	p.log.Info("CoreDNS answers cluster names only now: forward removed from its Corefile")
-	if err := rollout.Restart(ctx, c.Kube, metav1.NamespaceSystem, "deployment", "coredns"); err != nil {
+	if err := rollout.Restart(ctx, client, metav1.NamespaceSystem, "deployment", "coredns"); err != nil {
 		return err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, dnsRestartWait)
 	defer cancel()
-	return rollout.Wait(waitCtx, c.Kube, metav1.NamespaceSystem, false, time.Second, io.Discard)
+	return rollout.Wait(waitCtx, client, metav1.NamespaceSystem, false, time.Second, io.Discard)
 }
 
 // dropForward removes forward from the coredns ConfigMap's Corefile and

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/podpaths/podpaths/lab/internal/proc"
+	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/matrix"
 )
 
@@ -56,6 +57,9 @@ type Options struct {
 	WaitForReady time.Duration
 	// NodePort is the nodePort that extraPortMappings publish on the host.
 	NodePort int32
+	// ExternalLBImage is HAProxy's image for the external load balancer in
+	// front of the NodePorts (DefaultExternalLBImage).
+	ExternalLBImage string
 	// Logger receives kind's progress and the provider's own messages.
 	Logger *slog.Logger
 	// Verbosity is kind's V level that is still logged.
@@ -96,7 +100,8 @@ func (p *Provider) Exists(context.Context) (bool, error) {
 
 // Create creates the cluster from the config file, or reuses it when it
 // exists: kind cannot change a running cluster's nodes anyway, and `up` must
-// be safe to run again. Either way its DNS then stays inside the cluster.
+// be safe to run again. Either way its DNS then stays inside the cluster, and
+// the external load balancer is started in front of its nodes.
 func (p *Provider) Create(ctx context.Context) error {
 	exists, err := p.Exists(ctx)
 	if err != nil {
@@ -104,7 +109,7 @@ func (p *Provider) Create(ctx context.Context) error {
 	}
 	if exists {
 		p.log.Info("reusing kind cluster", "name", p.opts.Name)
-		return p.keepDNSInside(ctx)
+		return p.finish(ctx)
 	}
 	p.log.Info("creating kind cluster", "name", p.opts.Name, "config", p.opts.ConfigFile)
 	err = p.kind.Create(p.opts.Name,
@@ -117,7 +122,24 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err != nil {
 		return p.createError(err)
 	}
-	return p.keepDNSInside(ctx)
+	return p.finish(ctx)
+}
+
+// finish is what Create does to a new or reused cluster.
+func (p *Provider) finish(ctx context.Context) error {
+	raw, err := p.Kubeconfig(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := kube.FromKubeconfig(raw)
+	if err != nil {
+		return err
+	}
+	if err := p.keepDNSInside(ctx, c.Kube); err != nil {
+		return err
+	}
+	p.startExternalLB(ctx, c.Kube)
+	return nil
 }
 
 // createError adds what kind's failed command printed. kind's error names
@@ -168,10 +190,13 @@ func tail(out []byte, n int) string {
 }
 
 // Delete stops cloud-provider-kind, which removes its load balancer
-// containers as it exits, and then deletes the cluster. Both steps are
-// idempotent.
+// containers as it exits, removes the external load balancer, and then
+// deletes the cluster. Every step is idempotent.
 func (p *Provider) Delete(ctx context.Context) error {
 	if err := p.StopLoadBalancer(ctx); err != nil {
+		return err
+	}
+	if err := p.removeExternalLB(ctx); err != nil {
 		return err
 	}
 	p.log.Info("deleting kind cluster", "name", p.opts.Name)

@@ -56,9 +56,3 @@ func serviceSubnetFromConfig(raw []byte) (netip.Prefix, error) {
 	}
 	return subnet.Masked(), nil
 }
-
-// ExternalLB is none: no load balancer of the lab's own runs in front of
-// kind's nodes (cloud-provider-kind's is the LoadBalancer Service's).
-func (p *Provider) ExternalLB() (string, string) {
-	return "", "kind: no load balancer of the lab's own runs in front of the nodes' NodePorts"
-}

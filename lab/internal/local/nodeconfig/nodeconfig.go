@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"text/template"
 
+	"github.com/podpaths/podpaths/lab/internal/externallb"
 	"github.com/podpaths/podpaths/lab/internal/local/cluster"
 )
 
@@ -172,24 +173,12 @@ func render(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// externalLBView is what haproxy.cfg.tmpl sees: where the load balancer
-// listens, and one server per node.
-type externalLBView struct {
-	Listen     string
-	HealthPort int
-	Nodes      []externalLBServer
-}
-
-type externalLBServer struct{ Name, Addr string }
-
-// kubeProxyHealthPort is kube-proxy's healthzBindAddress port.
-const kubeProxyHealthPort = 10256
-
-// ExternalLB renders HAProxy's configuration: every node's NodePort.
+// ExternalLB renders HAProxy's configuration: every node's NodePort. HAProxy
+// starts as root in the outside client and drops to its own user.
 func ExternalLB(c cluster.Cluster, nodePort int32) ([]byte, error) {
-	v := externalLBView{Listen: c.ExternalLB().String(), HealthPort: kubeProxyHealthPort}
+	cfg := externallb.Config{Listen: c.ExternalLB().String(), User: "haproxy", Where: "the local cluster's outside client"}
 	for _, n := range c.Nodes {
-		v.Nodes = append(v.Nodes, externalLBServer{Name: n.Name, Addr: netip.AddrPortFrom(n.IP, uint16(nodePort)).String()})
+		cfg.Servers = append(cfg.Servers, externallb.Server{Name: n.Name, Addr: netip.AddrPortFrom(n.IP, uint16(nodePort))})
 	}
-	return render("haproxy.cfg.tmpl", v)
+	return externallb.Render(cfg)
 }
