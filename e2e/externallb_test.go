@@ -6,12 +6,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/localnodes"
 	"github.com/podpaths/podpaths/lab/workshop"
 	"github.com/podpaths/podpaths/platform/probe"
@@ -20,11 +23,14 @@ import (
 // TestExternalLoadBalancer proves the hand-made load balancer in front of
 // the NodePorts (HAProxy, one server per node: on the local cluster's
 // outside client, beside kind's nodes as a container): it spreads calls over
-// every node. On the local cluster it also takes a node out when that node's
-// kube-proxy stops (its health check asks kube-proxy's /healthz, as cloud
-// load balancers do), and takes it back when kube-proxy runs again. A steady
-// stream of new connections goes through it all along, and none may fail;
-// how long the load balancer took each way is logged.
+// every node behind it, takes a node out when that node's health check
+// fails (it asks kube-proxy's /healthz, as cloud load balancers do), and
+// takes it back when the check passes again. The local cluster stops the
+// node's kube-proxy; on kind, whose kube-proxy is a pod that would come
+// back at once, a rule in the node refuses the check's port. Either way the
+// node's NodePort still forwards. A steady stream of new connections goes
+// through it all along, and none may fail; how long the load balancer took
+// each way is logged.
 func TestExternalLoadBalancer(t *testing.T) {
 	r := begin(t, 4*time.Minute)
 	addr := r.env.ExternalLB
@@ -32,14 +38,14 @@ func TestExternalLoadBalancer(t *testing.T) {
 		t.Skipf("no external load balancer of the lab's in front of this cluster's nodes: %s", r.env.NoExternalLB)
 	}
 	lb := &lbClient{addr: addr, prober: &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 2 * time.Second})}}
+	var behind []string
+	for _, n := range r.env.Nodes {
+		if n.BehindExternalLB {
+			behind = append(behind, n.Name)
+		}
+	}
 
 	t.Run("every-node-carries", func(t *testing.T) {
-		var behind []string
-		for _, n := range r.env.Nodes {
-			if n.BehindExternalLB {
-				behind = append(behind, n.Name)
-			}
-		}
 		carried := map[string]int{}
 		for range 4 * len(behind) {
 			carried[lb.call(t, r.ctx)]++
@@ -51,38 +57,83 @@ func TestExternalLoadBalancer(t *testing.T) {
 		}
 	})
 	t.Run("node-out-and-back", func(t *testing.T) {
-		if r.env.Kind != "local" {
-			t.Skipf("it stops a node's kube-proxy, a process of this machine on the local cluster only; this is a %s cluster", r.env.Kind)
-		}
-		r.nodeOutAndBack(t, lb)
+		r.nodeOutAndBack(t, lb, r.healthCheckFault(t, behind))
 	})
 }
 
-// nodeOutAndBack stops kube-proxy on the node that is not this machine,
-// waits until the load balancer sends no call there, starts it again and
-// waits until it does.
-func (r *run) nodeOutAndBack(t *testing.T, lb *lbClient) {
+// healthFault makes one node fail the load balancer's health check, and
+// pass it again, while its NodePort keeps forwarding.
+type healthFault struct {
+	node, what  string
+	fail, clear func(ctx context.Context) error
+}
+
+// healthCheckFault picks the node and the way: on the local cluster its
+// other node's kube-proxy stops; on kind the last node behind the load
+// balancer refuses the check's port.
+func (r *run) healthCheckFault(t *testing.T, behind []string) healthFault {
 	t.Helper()
-	node := r.otherNode(t)
-	faults := r.localFaults(t)
-	if err := faults.Stop(r.ctx, node, "kube-proxy"); err != nil {
+	switch r.env.Kind {
+	case "local":
+		node, faults := r.otherNode(t), r.localFaults(t)
+		return healthFault{node: node, what: "its kube-proxy stopped",
+			fail:  func(ctx context.Context) error { return faults.Stop(ctx, node, "kube-proxy") },
+			clear: func(ctx context.Context) error { return faults.Start(ctx, node, "kube-proxy") }}
+	case "kind":
+		if len(behind) < 2 {
+			t.Skipf("%d node(s) behind the load balancer: none to take out while another carries", len(behind))
+		}
+		return kindHealthFault(behind[len(behind)-1])
+	}
+	t.Skipf("no way to fail a node's health check on a %s cluster", r.env.Kind)
+	return healthFault{}
+}
+
+// kindHealthFault refuses the health check's port with a rule in kind's
+// node container (whose name is the node's), and removes the rule again.
+func kindHealthFault(node string) healthFault {
+	rule := []string{"INPUT", "-p", "tcp", "--dport", strconv.Itoa(kube.KubeProxyHealthPort),
+		"-m", "comment", "--comment", "podpaths-e2e", "-j", "REJECT"}
+	iptables := func(ctx context.Context, op string) error {
+		args := append([]string{"exec", node, "iptables", op}, rule...)
+		if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("iptables %s in node %s: %w: %s", op, node, err, out)
+		}
+		return nil
+	}
+	return healthFault{node: node, what: "its health check port refused",
+		fail: func(ctx context.Context) error { return iptables(ctx, "-I") },
+		// Clearing twice (the test, then its undo) is no error.
+		clear: func(ctx context.Context) error {
+			if iptables(ctx, "-C") != nil {
+				return nil
+			}
+			return iptables(ctx, "-D")
+		}}
+}
+
+// nodeOutAndBack fails one node's health check, waits until the load
+// balancer sends no call there, clears the fault and waits until it does.
+func (r *run) nodeOutAndBack(t *testing.T, lb *lbClient, f healthFault) {
+	t.Helper()
+	if err := f.fail(r.ctx); err != nil {
 		t.Fatal(err)
 	}
-	r.undo("kube-proxy on "+node, time.Minute, func(ctx context.Context) error { return faults.Start(ctx, node, "kube-proxy") })
-	stopped := time.Now()
+	r.undo("health check of "+f.node, time.Minute, f.clear)
+	failed := time.Now()
 	out := lb.until(t, r.ctx, func(recent []string) bool {
-		return len(recent) >= 10 && !slices.Contains(recent[len(recent)-10:], node)
+		return len(recent) >= 10 && !slices.Contains(recent[len(recent)-10:], f.node)
 	})
-	if err := faults.Start(r.ctx, node, "kube-proxy"); err != nil {
+	if err := f.clear(r.ctx); err != nil {
 		t.Fatal(err)
 	}
-	started := time.Now()
-	back := lb.until(t, r.ctx, func(recent []string) bool { return len(recent) > 0 && recent[len(recent)-1] == node })
-	t.Logf("summary: external load balancer %s: node %s out %s after its kube-proxy stopped, back %s after it started; %d calls, %d failed",
-		lb.addr, node, out.Sub(stopped).Round(100*time.Millisecond), back.Sub(started).Round(100*time.Millisecond), lb.calls, lb.failed)
+	cleared := time.Now()
+	back := lb.until(t, r.ctx, func(recent []string) bool { return len(recent) > 0 && recent[len(recent)-1] == f.node })
+	t.Logf("summary: external load balancer %s: node %s out %s after %s, back %s after that ended; %d calls, %d failed",
+		lb.addr, f.node, out.Sub(failed).Round(100*time.Millisecond), f.what, back.Sub(cleared).Round(100*time.Millisecond), lb.calls, lb.failed)
 	if lb.failed > 0 {
 		t.Errorf("%d of %d calls through %s failed while node %s went out and came back; want none: the load balancer sends new connections only to nodes that pass its check",
-			lb.failed, lb.calls, lb.addr, node)
+			lb.failed, lb.calls, lb.addr, f.node)
 	}
 }
 

@@ -44,6 +44,8 @@ type fakeProvider struct {
 	archives []string
 	// kubeconfigErr is what Kubeconfig fails with, if anything.
 	kubeconfigErr error
+	// externalLB is where the external load balancer answers, if anywhere.
+	externalLB string
 }
 
 func (p *fakeProvider) record(call string) {
@@ -88,6 +90,9 @@ func (p *fakeProvider) LoadBalancerStatus() string { return "cloud-provider-kind
 
 func (p *fakeProvider) NodeIPsUnreachable() string { return "" }
 func (p *fakeProvider) ExternalLB() (string, string) {
+	if p.externalLB != "" {
+		return p.externalLB, ""
+	}
 	return "", "the fake cluster has no external load balancer"
 }
 

@@ -216,12 +216,14 @@ func TestStatusOfAHostCluster(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	d := e.deps()
+	e.provider.externalLB = "172.31.0.2:8080"
 	d.newProvider = func(globals, *slog.Logger) (provider, error) { return hostProvider{e.provider}, nil }
 	var out, errOut bytes.Buffer
 	if err := runWith(t.Context(), []string{"status"}, &out, &errOut, d); err != nil {
 		t.Fatalf("status: %v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"dashboard via node IP:      http://192.0.2.2:30080/", "export KUBECONFIG=/state/admin.kubeconfig"} {
+	for _, want := range []string{"dashboard via node IP:      http://192.0.2.2:30080/", "export KUBECONFIG=/state/admin.kubeconfig",
+		"dashboard via external LB:  http://172.31.0.2:8080/"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status of a cluster on this machine lacks %q:\n%s", want, out.String())
 		}

@@ -120,7 +120,7 @@ func (a *app) deploy(ctx context.Context, c kube.Clients, overlay string) error 
 }
 
 // printURLs says where to look: the dashboard through the NodePort on this
-// machine and through the LoadBalancer address.
+// machine, the LoadBalancer address and the external load balancer.
 func (a *app) printURLs(ctx context.Context, c kube.Clients, p provider) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "podpaths is up on %s cluster %q\n", p.Name(), a.g.name)
@@ -134,6 +134,9 @@ func (a *app) printURLs(ctx context.Context, c kube.Clients, p provider) error {
 		}
 	}
 	fmt.Fprintf(&b, "  dashboard via LoadBalancer: %s\n", a.lbURL(ctx, c))
+	if addr, _ := p.ExternalLB(); addr != "" {
+		fmt.Fprintf(&b, "  dashboard via external LB:  %s\n", localURL(addr))
+	}
 	fmt.Fprintf(&b, "  check every path:           make check\n")
 	if onHost {
 		fmt.Fprintf(&b, "  use kubectl:                export KUBECONFIG=%s\n", h.KubeconfigFile())

@@ -55,6 +55,10 @@ func InternalIP(n *corev1.Node) string {
 	return ""
 }
 
+// KubeProxyHealthPort is kube-proxy's default healthz port, which load
+// balancers in front of the nodes ask.
+const KubeProxyHealthPort = 10256
+
 // ExcludeFromExternalLB is the label that keeps a node out of external load
 // balancers; kubeadm (and so kind) puts it on control-plane nodes.
 const ExcludeFromExternalLB = corev1.LabelNodeExcludeBalancers

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/podpaths/podpaths/lab/manifest"
@@ -23,6 +24,12 @@ func (env *Env) Apply(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	return env.ApplyObjects(ctx, objs)
+}
+
+// ApplyObjects server-side applies objects rendered before, as the lab's
+// field manager.
+func (env *Env) ApplyObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
 	return manifest.Apply(ctx, env.Clients.Dynamic, env.Clients.Mapper, objs, func(string) {})
 }
 

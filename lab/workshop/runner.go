@@ -198,7 +198,7 @@ func (r *Runner) Reset(ctx context.Context) error {
 		return err
 	}
 	r.Env.Printf("reset: applying %s and removing what exercises added\n", r.Env.Overlay)
-	if err := r.Env.ApplyOverlay(ctx); err != nil {
+	if err := r.Env.ApplyObjects(ctx, objs); err != nil {
 		return err
 	}
 	if err := prune(ctx, r.Env, objs); err != nil {

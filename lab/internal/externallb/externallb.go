@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/netip"
 	"text/template"
+
+	"github.com/podpaths/podpaths/lab/kube"
 )
 
 //go:embed haproxy.cfg.tmpl
@@ -21,7 +23,7 @@ var configTemplate = template.Must(template.New("haproxy.cfg").Parse(configText)
 
 // HealthPort is kube-proxy's healthz port (healthzBindAddress), which the
 // load balancer asks about each node, as cloud load balancers do.
-const HealthPort = 10256
+const HealthPort = kube.KubeProxyHealthPort
 
 // Server is one node behind the load balancer: its name, which the load
 // balancer names in each answer's X-Podpaths-Node header, and its NodePort.
