@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -280,7 +279,7 @@ func (s *suite) matrixConfig() matrix.Config {
 	case o != nil:
 		cfg.OutsideDial = localnodes.DialFrom(o.Netns)
 	case s.env.Unrouted:
-		cfg.OutsideDial = (&net.Dialer{}).DialContext
+		cfg.OutsideDial = matrix.DialUnrouted
 	default:
 		cfg.NoOutside = noOutside
 	}

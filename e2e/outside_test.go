@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podpaths/podpaths/e2e/internal/cluster"
+	"github.com/podpaths/podpaths/lab/matrix"
 	"github.com/podpaths/podpaths/platform/report"
 )
 
@@ -225,7 +227,7 @@ func (r *run) clusterIPFromOutside(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, from = out.Calls[0], "the outside client "+o.IP
-	case r.env.Unrouted:
+	case r.env.Unrouted && matrix.Unrouted(netip.MustParseAddr(svc.Spec.ClusterIP)):
 		c = fromHere(r.ctx, u, callTimeout).Calls[0]
 	default:
 		t.Skip(noOutside)

@@ -1,7 +1,9 @@
 package matrix
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"syscall"
@@ -19,6 +21,21 @@ func Unrouted(ip netip.Addr) bool {
 		return false
 	}
 	return errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)
+}
+
+// DialUnrouted dials from this machine only an address it has no route to,
+// so that the connect fails here and no packet leaves: the dialer of a
+// check that this machine, as a client outside the cluster, must not reach
+// the address. It refuses any other address without dialing.
+func DialUnrouted(ctx context.Context, network, address string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", address, err)
+	}
+	if !Unrouted(ap.Addr()) {
+		return nil, fmt.Errorf("not calling %s from this machine: it has a route there, and the call would leave the machine", address)
+	}
+	return (&net.Dialer{}).DialContext(ctx, network, address)
 }
 
 // discardPort is the discard service's: the socket above never sends.

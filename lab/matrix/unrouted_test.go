@@ -1,9 +1,11 @@
 package matrix
 
 import (
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -13,6 +15,22 @@ func TestUnroutedIsFalseWithARoute(t *testing.T) {
 		if Unrouted(netip.MustParseAddr(ip)) {
 			t.Errorf("Unrouted(%s) = true; loopback has a route", ip)
 		}
+	}
+}
+
+func TestDialUnroutedRefusesARoutedAddress(t *testing.T) {
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close() //nolint:errcheck // test listener
+	conn, err := DialUnrouted(t.Context(), "tcp", ln.Addr().String())
+	if err == nil {
+		_ = conn.Close() //nolint:errcheck // it should not exist
+		t.Fatalf("DialUnrouted(%s) connected; loopback is routed, so it must refuse without dialing", ln.Addr())
+	}
+	if !strings.Contains(err.Error(), "has a route there") {
+		t.Errorf("DialUnrouted(%s): %v; want the refusal", ln.Addr(), err)
 	}
 }
 

@@ -2,7 +2,6 @@ package kind
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -29,7 +28,7 @@ func (p *Provider) OutsideClient() (probe.DialFunc, string) {
 			"(usually its default route), so the call would leave the machine; with none it runs here (ip route add throw %s)",
 			subnet, subnet)
 	}
-	return (&net.Dialer{}).DialContext, ""
+	return matrix.DialUnrouted, ""
 }
 
 // serviceSubnet is the cluster's Service range as its config gives it, or
