@@ -93,10 +93,8 @@ func (r *run) pathInventory() ([]string, error) {
 	}
 	ids = append(ids, report.IDOutsideExternalLB)
 	if r.env.ExternalLB != "" {
-		for _, n := range r.env.Nodes {
-			if n.BehindExternalLB {
-				ids = append(ids, report.ExternalLBNodeID(n.Name))
-			}
+		for _, name := range r.env.BehindExternalLB() {
+			ids = append(ids, report.ExternalLBNodeID(name))
 		}
 	}
 	for _, n := range r.env.Nodes {

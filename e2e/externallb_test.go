@@ -38,12 +38,7 @@ func TestExternalLoadBalancer(t *testing.T) {
 		t.Skipf("no external load balancer of the lab's in front of this cluster's nodes: %s", r.env.NoExternalLB)
 	}
 	lb := &lbClient{addr: addr, prober: &probe.Prober{Client: probe.NewClient(probe.ClientOptions{Timeout: 2 * time.Second})}}
-	var behind []string
-	for _, n := range r.env.Nodes {
-		if n.BehindExternalLB {
-			behind = append(behind, n.Name)
-		}
-	}
+	behind := r.env.BehindExternalLB()
 
 	t.Run("every-node-carries", func(t *testing.T) {
 		carried := map[string]int{}

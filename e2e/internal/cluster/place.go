@@ -44,7 +44,9 @@ func (e *Env) learnPlace() error {
 	if e.Opts.OutsideNetns != "" {
 		e.Outside = &Outside{Netns: e.Opts.OutsideNetns, IP: e.Opts.OutsideIP}
 	}
-	e.Unrouted = e.serviceRangeUnrouted()
+	if e.Outside == nil {
+		e.Unrouted = e.serviceRangeUnrouted()
+	}
 	return nil
 }
 
@@ -151,6 +153,18 @@ func (e *Env) SchedulableNodes() []Node {
 	for _, n := range e.Nodes {
 		if n.Schedulable && n.Ready {
 			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// BehindExternalLB are the node names the lab's load balancer in front of
+// the NodePorts sends traffic to.
+func (e *Env) BehindExternalLB() []string {
+	var out []string
+	for _, n := range e.Nodes {
+		if n.BehindExternalLB {
+			out = append(out, n.Name)
 		}
 	}
 	return out

@@ -337,20 +337,38 @@ func (p *Provider) NodeIPsUnreachable() string {
 
 // Localhost returns where the config publishes the NodePort on this machine.
 func (p *Provider) Localhost() (matrix.Localhost, error) {
-	raw, err := os.ReadFile(p.opts.ConfigFile)
+	raw, err := p.readConfig()
 	if err != nil {
-		return matrix.Localhost{}, fmt.Errorf("read kind config: %w", err)
+		return matrix.Localhost{}, err
 	}
 	return localhostFromConfig(raw, p.opts.Name, p.opts.NodePort)
+}
+
+// readConfig reads the kind cluster config file.
+func (p *Provider) readConfig() ([]byte, error) {
+	raw, err := os.ReadFile(p.opts.ConfigFile)
+	if err != nil {
+		return nil, fmt.Errorf("read kind config: %w", err)
+	}
+	return raw, nil
+}
+
+// parseConfig decodes a kind cluster config.
+func parseConfig(raw []byte) (v1alpha4.Cluster, error) {
+	var cfg v1alpha4.Cluster
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		return cfg, fmt.Errorf("parse kind config: %w", err)
+	}
+	return cfg, nil
 }
 
 // localhostFromConfig finds the extraPortMapping that publishes nodePort and
 // returns the host address and the node it reaches (kind names nodes
 // <cluster>-control-plane, <cluster>-control-plane2, <cluster>-worker, ...).
 func localhostFromConfig(raw []byte, clusterName string, nodePort int32) (matrix.Localhost, error) {
-	var cfg v1alpha4.Cluster
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		return matrix.Localhost{}, fmt.Errorf("parse kind config: %w", err)
+	cfg, err := parseConfig(raw)
+	if err != nil {
+		return matrix.Localhost{}, err
 	}
 	count := map[v1alpha4.NodeRole]int{}
 	for _, n := range cfg.Nodes {

@@ -3,11 +3,9 @@ package kind
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
-	"sigs.k8s.io/yaml"
 
 	"github.com/podpaths/podpaths/lab/matrix"
 	"github.com/podpaths/podpaths/platform/probe"
@@ -34,17 +32,17 @@ func (p *Provider) OutsideClient() (probe.DialFunc, string) {
 // serviceSubnet is the cluster's Service range as its config gives it, or
 // kind's default.
 func (p *Provider) serviceSubnet() (netip.Prefix, error) {
-	raw, err := os.ReadFile(p.opts.ConfigFile)
+	raw, err := p.readConfig()
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("read kind config: %w", err)
+		return netip.Prefix{}, err
 	}
 	return serviceSubnetFromConfig(raw)
 }
 
 func serviceSubnetFromConfig(raw []byte) (netip.Prefix, error) {
-	var cfg v1alpha4.Cluster
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		return netip.Prefix{}, fmt.Errorf("parse kind config: %w", err)
+	cfg, err := parseConfig(raw)
+	if err != nil {
+		return netip.Prefix{}, err
 	}
 	v1alpha4.SetDefaultsCluster(&cfg)
 	// A dual-stack range is "v4,v6"; the first is the primary family's.
