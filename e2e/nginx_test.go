@@ -199,7 +199,13 @@ func (r *run) restoreService(ctx context.Context, orig *corev1.Service) error {
 	if err != nil {
 		return err
 	}
-	return r.awaitMyBe(ctx)
+	if err := r.awaitMyBe(ctx); err != nil {
+		return err
+	}
+	// Calls made while it was gone, or before every node's kube-proxy had
+	// it again, may have left flows that would time out a later connection
+	// from the same port (kind's iptables mode).
+	return r.forgetUnrewrittenFlows(ctx, orig.Spec.ClusterIP)
 }
 
 // createWithClusterIP creates svc again with its own ClusterIP. The address

@@ -89,9 +89,12 @@ never noticed. ` + "`backend-alias`" + ` is an ExternalName Service: no address 
 			"A Service recreated with its *old* ClusterIP (`spec.clusterIP` set by hand) has a trap of its own. With " +
 				"kube-proxy in iptables mode (kind's default), a call made while the Service was gone leaves in the " +
 				"node's conntrack table an unanswered flow that nobody rewrote, kept for 120 s; a new connection that " +
-				"happens to reuse that source port follows the old entry past kube-proxy and times out. The local " +
-				"cluster drops such packets before conntrack keeps them (`TestRecreatedServiceAnswersAReusedPort` in " +
-				"`e2e/` checks it on every node).",
+				"happens to reuse that source port follows the old entry past kube-proxy and times out. kube-proxy " +
+				"clears such flows for UDP only; by hand, in the node: `conntrack -D -p tcp --orig-dst <ClusterIP> " +
+				"--reply-src <ClusterIP>` deletes exactly the flows nobody rewrote. The local cluster drops such " +
+				"packets before conntrack keeps them. `TestRecreatedServiceAndAReusedPort` in `e2e/` checks both on " +
+				"every node: on the local cluster the reused port is answered at once; on kind it fails until the " +
+				"node forgets the flow.",
 		},
 	}
 }
