@@ -193,11 +193,13 @@ var componentEffects = map[string]func(t *testing.T, set *validate.Set, on bool)
 	},
 	"no-service-links": func(t *testing.T, set *validate.Set, on bool) {
 		t.Helper()
-		for _, spec := range []*corev1.PodSpec{&frontend(t, set).Spec.Template.Spec, &backend(t, set).Spec.Template.Spec} {
-			// Explicit either way: the base sets true so that the component has a value to flip.
-			if spec.EnableServiceLinks == nil || *spec.EnableServiceLinks == on {
-				t.Errorf("no-service-links on=%v: enableServiceLinks got %v, want explicit %v", on, ptrString(spec.EnableServiceLinks), !on)
-			}
+		// Explicit either way: the base sets true so that the component has a value to flip.
+		if spec := frontend(t, set).Spec.Template.Spec; spec.EnableServiceLinks == nil || *spec.EnableServiceLinks == on {
+			t.Errorf("no-service-links on=%v: frontend enableServiceLinks got %v, want explicit %v", on, ptrString(spec.EnableServiceLinks), !on)
+		}
+		// The backend finds no peer by its variables, so the component leaves it (and its rollout) alone.
+		if spec := backend(t, set).Spec.Template.Spec; spec.EnableServiceLinks == nil || !*spec.EnableServiceLinks {
+			t.Errorf("no-service-links on=%v: backend enableServiceLinks got %v, want explicit true", on, ptrString(spec.EnableServiceLinks))
 		}
 	},
 	"native-sidecar": func(t *testing.T, set *validate.Set, on bool) {
