@@ -299,7 +299,7 @@ func prune(ctx context.Context, env *Env, objs []*unstructured.Unstructured) err
 }
 
 // printChanges prints one line per path whose result changed, marked
-// predicted when an expectation of the step covers it.
+// predicted when an expectation of the step covers it (Change.Mark).
 func (r *Runner) printChanges(step Step, before, after Outcomes) {
 	covered := func(id string) bool {
 		for _, e := range step.Expect {
@@ -316,11 +316,7 @@ func (r *Runner) printChanges(step Step, before, after Outcomes) {
 	}
 	r.Env.Printf("  changed:\n")
 	for _, c := range changes {
-		mark := "unexpected"
-		if c.Predicted {
-			mark = "predicted"
-		}
-		r.Env.Printf("    %-56s %s -> %s  (%s)\n", c.Key, c.Before, c.After, mark)
+		r.Env.Printf("    %-56s %s -> %s  (%s)\n", c.Key, c.Before, c.After, c.Mark())
 	}
 }
 

@@ -116,6 +116,22 @@ type Change struct {
 	Predicted          bool
 }
 
+// Mark says how a participant should read the change: predicted by the
+// exercise, a path that came or went with a pod or node (a frontend scaled
+// away takes its rows with it), or unexpected.
+func (c Change) Mark() string {
+	switch {
+	case c.Predicted:
+		return "predicted"
+	case c.After == "-":
+		return "no longer reported"
+	case c.Before == "-":
+		return "newly reported"
+	default:
+		return "unexpected"
+	}
+}
+
 // Diff lists the paths whose result differs between before and after,
 // sorted by key; a path that appeared or disappeared is "-" on one side.
 func Diff(before, after Outcomes, covered func(id string) bool) []Change {

@@ -90,6 +90,15 @@ func TestDiff(t *testing.T) {
 			t.Errorf("change %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
+	marks := []string{"predicted", "no longer reported", "newly reported"}
+	for i, c := range got {
+		if c.Mark() != marks[i] {
+			t.Errorf("change %+v: mark %q, want %q", c, c.Mark(), marks[i])
+		}
+	}
+	if m := (Change{Key: "dns", Before: "ok", After: "dns"}).Mark(); m != "unexpected" {
+		t.Errorf("an unpredicted change of result: mark %q, want unexpected", m)
+	}
 }
 
 func TestMarkdownListsEveryExpectation(t *testing.T) {
