@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/podpaths/podpaths/lab/facts"
+	"github.com/podpaths/podpaths/lab/kindlab"
 	"github.com/podpaths/podpaths/lab/kube"
 	"github.com/podpaths/podpaths/lab/localnodes"
 	"github.com/podpaths/podpaths/lab/workshop"
@@ -90,9 +90,8 @@ func kindHealthFault(node string) healthFault {
 	rule := []string{"INPUT", "-p", "tcp", "--dport", strconv.Itoa(kube.KubeProxyHealthPort),
 		"-m", "comment", "--comment", "podpaths-e2e", "-j", "REJECT"}
 	iptables := func(ctx context.Context, op string) error {
-		args := append([]string{"exec", node, "iptables", op}, rule...)
-		if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("iptables %s in node %s: %w: %s", op, node, err, out)
+		if _, err := kindlab.Docker(ctx, append([]string{"exec", node, "iptables", op}, rule...)...); err != nil {
+			return fmt.Errorf("iptables %s in node %s: %w", op, node, err)
 		}
 		return nil
 	}
