@@ -58,7 +58,9 @@ kind-down: ## Delete the kind lab and stop the cloud-provider-kind it started.
 
 .PHONY: local-up
 local-up: ## The lab on the offline local cluster (root; 2 nodes, LOCAL_NODES=1 for one): build, start, deploy, wait.
-	@hack/lab.sh --provider local $(if $(LOCAL_NODES),--nodes $(LOCAL_NODES)) up
+	@hack/lab.sh --provider local $(if $(LOCAL_NODES),--nodes $(LOCAL_NODES)) \
+	  $(if $(LOCAL_OUTSIDE_RANGE),--outside-range $(LOCAL_OUTSIDE_RANGE)) \
+	  $(if $(LOCAL_NODE_LINK_RANGE),--node-link-range $(LOCAL_NODE_LINK_RANGE)) up
 
 .PHONY: local-down
 local-down: ## Stop the offline local cluster and remove everything it added.

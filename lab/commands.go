@@ -104,7 +104,10 @@ func newProvider(g globals, log *slog.Logger) (provider, error) {
 			Root:     g.root,
 			NodePort: nodePort,
 			Nodes:    g.nodes,
-			Logger:   log,
+			// The flag parses them; Options checks they can work.
+			OutsideRange:  g.outsideRange,
+			NodeLinkRange: g.nodeLinkRange,
+			Logger:        log,
 		}), nil
 	default:
 		return nil, fmt.Errorf("%w: unknown provider %q (have: kind, local)", errUsage, g.provider)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -81,6 +82,8 @@ type globals struct {
 	keep              bool
 	verbosity         int
 	nodes             int
+	outsideRange      netip.Prefix
+	nodeLinkRange     netip.Prefix
 }
 
 const usage = `usage: lab [flags] up|down|status|check|exercise|doctor [command flags]
@@ -109,6 +112,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, d dep
 	fs.StringVar(&g.name, "name", "podpaths", "cluster name")
 	fs.IntVar(&g.nodes, "nodes", 0,
 		"local provider: how many nodes up starts, 1 or 2 (default 2, or $PODPATHS_LOCAL_NODES); down removes them all")
+	fs.TextVar(&g.outsideRange, "outside-range", netip.Prefix{},
+		"local provider: the outside client's link, at least a /30 (default 172.31.0.0/30, or $PODPATHS_LOCAL_OUTSIDE_RANGE), "+
+			"for a machine already on that network; down and the other commands use what up used")
+	fs.TextVar(&g.nodeLinkRange, "node-link-range", netip.Prefix{},
+		"local provider: the node links, a /30 per node after the first (default 172.30.0.0/24, or $PODPATHS_LOCAL_NODE_LINK_RANGE)")
 	fs.StringVar(&g.namespace, "namespace", "podpaths", "namespace of the lab's workloads")
 	fs.StringVar(&g.root, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&g.cloudProviderKind, "cloud-provider-kind", "cloud-provider-kind",

@@ -37,7 +37,9 @@ func (p *Provider) Delete(ctx context.Context) error {
 	if err != nil {
 		// Teardown needs no node IP; only the names and ranges.
 		p.log.Debug("no node IP; tearing down anyway", "err", err)
-		c, _ = cluster.New(p.opts.Name, netip.Addr{}, p.opts.StateDir).WithNodes(cluster.MaxNodes)
+		r, _ := p.savedLinkRanges() // the defaults when unreadable
+		c, _ = cluster.New(p.opts.Name, netip.Addr{}, p.opts.StateDir).WithLinkRanges(r)
+		c, _ = c.WithNodes(cluster.MaxNodes)
 	}
 	b := p.builder.Locate()
 	var errs []error

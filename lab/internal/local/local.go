@@ -33,6 +33,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,6 +73,12 @@ type Options struct {
 	// Nodes is how many nodes `up` runs (1 or 2); 0 reads NodesEnv, else
 	// cluster.DefaultNodes. `down` removes every node whatever this says.
 	Nodes int
+	// OutsideRange and NodeLinkRange move the outside client's link and
+	// the node links (cluster.LinkRanges) for `up`; unset, it reads
+	// OutsideRangeEnv and NodeLinkRangeEnv, else keeps what the cluster
+	// that is up uses, else the defaults. The other commands use what `up`
+	// saved.
+	OutsideRange, NodeLinkRange netip.Prefix
 	// Logger receives progress.
 	Logger *slog.Logger
 	// Progress receives the "waiting: ..." lines of long waits; nil logs them.
@@ -234,17 +241,32 @@ func (p *Provider) cluster() (cluster.Cluster, error) {
 	if err != nil {
 		return cluster.Cluster{}, err
 	}
-	return p.clusterOf(n)
+	r, err := p.askedLinkRanges(os.Getenv)
+	if err != nil {
+		return cluster.Cluster{}, err
+	}
+	return p.clusterWith(n, r)
 }
 
-// clusterOf is the cluster with n nodes.
+// clusterOf is the cluster with n nodes, its links where `up` made them.
 func (p *Provider) clusterOf(n int) (cluster.Cluster, error) {
+	r, err := p.savedLinkRanges()
+	if err != nil {
+		return cluster.Cluster{}, err
+	}
+	return p.clusterWith(n, r)
+}
+
+func (p *Provider) clusterWith(n int, r cluster.LinkRanges) (cluster.Cluster, error) {
 	ip, err := host.DefaultRouteIP()
 	if err != nil {
 		return cluster.Cluster{}, err
 	}
-	c, err := cluster.New(p.opts.Name, ip, p.opts.StateDir).WithNodes(n)
+	c, err := cluster.New(p.opts.Name, ip, p.opts.StateDir).WithLinkRanges(r)
 	if err != nil {
+		return cluster.Cluster{}, err
+	}
+	if c, err = c.WithNodes(n); err != nil {
 		return cluster.Cluster{}, err
 	}
 	return c, c.Validate()

@@ -23,9 +23,21 @@ func checkRanges(c cluster.Cluster, nets []host.Network) error {
 			if slices.Contains(ours, n.Dev) || n.Dev == "lo" || !n.Prefix.Overlaps(r.Prefix) {
 				continue
 			}
-			return fmt.Errorf("the lab's %s %s overlaps %s on %s, a network this machine is on; "+
-				"bring the lab up on a machine without it", r.Name, r.Prefix, n.Prefix, n.Dev)
+			return fmt.Errorf("the lab's %s %s overlaps %s on %s, a network this machine is on; %s",
+				r.Name, r.Prefix, n.Prefix, n.Dev, moveHint(c, r))
 		}
 	}
 	return nil
+}
+
+// moveHint says how to get past a range that overlaps: the link ranges can
+// move (cluster.LinkRanges), the others are in the manifests too.
+func moveHint(c cluster.Cluster, r cluster.Range) string {
+	switch r.Prefix {
+	case c.Outside.IP.Masked():
+		return "move it with make local-up LOCAL_OUTSIDE_RANGE=<a free /30> (" + OutsideRangeEnv + ")"
+	case c.NodeLinkCIDR:
+		return "move it with make local-up LOCAL_NODE_LINK_RANGE=<a free /30 or larger> (" + NodeLinkRangeEnv + ")"
+	}
+	return "bring the lab up on a machine without it"
 }

@@ -26,8 +26,10 @@ func TestCheckRangesRefusesANetworkThisMachineIsOn(t *testing.T) {
 		net  host.Network
 		want string
 	}{
-		{on("172.31.0.0/20", "eth0"), "outside client's range 172.31.0.0/30 overlaps 172.31.0.0/20 on eth0"}, // an AWS default VPC
-		{on("10.0.0.0/8", "wg0"), "Service range 10.96.0.0/16 overlaps 10.0.0.0/8 on wg0"},
+		// An AWS default VPC.
+		{on("172.31.0.0/20", "eth0"), "outside client's range 172.31.0.0/30 overlaps 172.31.0.0/20 on eth0, a network this machine is on; move it with make local-up LOCAL_OUTSIDE_RANGE="},
+		{on("172.30.0.0/16", "br-1a2b"), "node link range 172.30.0.0/24 overlaps 172.30.0.0/16 on br-1a2b, a network this machine is on; move it with make local-up LOCAL_NODE_LINK_RANGE="},
+		{on("10.0.0.0/8", "wg0"), "Service range 10.96.0.0/16 overlaps 10.0.0.0/8 on wg0, a network this machine is on; bring the lab up on a machine without it"},
 		{on("10.244.7.0/24", "flannel.1"), "pod range 10.244.0.0/16 overlaps 10.244.7.0/24 on flannel.1"},
 	} {
 		err := checkRanges(c, append(machine, tc.net))

@@ -55,6 +55,12 @@ func (p *Provider) Create(ctx context.Context) error {
 	if err := checkRanges(c, nets); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(p.opts.StateDir, 0o755); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	if err := p.saveLinkRanges(c); err != nil {
+		return err
+	}
 	if err := build.EnsurePackages(ctx, p.host, p.log); err != nil {
 		return err
 	}
@@ -63,9 +69,6 @@ func (p *Provider) Create(ctx context.Context) error {
 		return err
 	}
 	// Guards first: nothing of the cluster runs before they are in place.
-	if err := os.MkdirAll(p.opts.StateDir, 0o755); err != nil {
-		return fmt.Errorf("state dir: %w", err)
-	}
 	// What the guards and kube-proxy change, as the machine had it.
 	if err := guards.RecordSysctls(p.host, p.layout.SysctlsFile()); err != nil {
 		return err
@@ -275,7 +278,7 @@ func (p *Provider) startNode(ctx context.Context, n cluster.Node, b build.Output
 // this one does not ask for (`up` with one node after one with two): their
 // processes, pods, namespace and cgroups, and their Node objects.
 func (p *Provider) removeExtraNodes(ctx context.Context, k kube.Clients, c cluster.Cluster, b build.Outputs) error {
-	all, err := cluster.New(c.Name, c.ControlPlane().IP, c.StateDir).WithNodes(cluster.MaxNodes)
+	all, err := c.WithNodes(cluster.MaxNodes)
 	if err != nil {
 		return err
 	}

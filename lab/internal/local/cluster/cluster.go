@@ -109,21 +109,79 @@ var (
 	defaultPodCIDR     = netip.MustParsePrefix("10.244.0.0/16")
 	defaultLBCIDR      = netip.MustParsePrefix("10.97.0.0/24")
 	defaultNodeLinks   = netip.MustParsePrefix("172.30.0.0/24")
-	outsideHostIP      = netip.MustParsePrefix("172.31.0.1/30")
-	outsideIP          = netip.MustParsePrefix("172.31.0.2/30")
+	defaultOutside     = netip.MustParsePrefix("172.31.0.0/30")
 )
+
+// LinkRanges are the ranges of the links the cluster makes to the nodes in
+// namespaces of their own and to the outside client. They are the ones most
+// likely to meet a network this machine is already on (Docker gives its
+// networks 172.17-31.x; an AWS default VPC is 172.31.0.0/16), so they can
+// be moved; the Service, pod and LoadBalancer ranges are written into the
+// manifests too (the pinned ClusterIP, MetalLB's pool) and cannot.
+type LinkRanges struct {
+	// Outside holds the outside client's link: the host's end is its first
+	// address, the client the second.
+	Outside netip.Prefix `json:"outside"`
+	// NodeLinks holds a /30 for each node in a namespace of its own.
+	NodeLinks netip.Prefix `json:"nodeLinks"`
+}
+
+// DefaultLinkRanges are the link ranges unless told otherwise.
+func DefaultLinkRanges() LinkRanges {
+	return LinkRanges{Outside: defaultOutside, NodeLinks: defaultNodeLinks}
+}
+
+// Check refuses ranges the cluster cannot use: each must be an IPv4
+// network address with room for a /30 (a veth pair's two ends).
+func (r LinkRanges) Check() error {
+	for _, x := range []struct {
+		name string
+		p    netip.Prefix
+	}{{"outside client's range", r.Outside}, {"node link range", r.NodeLinks}} {
+		switch {
+		case !x.p.IsValid() || !x.p.Addr().Is4():
+			return fmt.Errorf("the %s %q is not an IPv4 range", x.name, x.p)
+		case x.p.Masked() != x.p:
+			return fmt.Errorf("the %s %s does not start at its network address (%s)", x.name, x.p, x.p.Masked())
+		case x.p.Bits() > 30:
+			return fmt.Errorf("the %s %s is smaller than a /30, which a veth pair's two ends need", x.name, x.p)
+		}
+	}
+	return nil
+}
+
+// LinkRanges are the cluster's link ranges.
+func (c Cluster) LinkRanges() LinkRanges {
+	return LinkRanges{Outside: c.Outside.IP.Masked(), NodeLinks: c.NodeLinkCIDR}
+}
+
+// WithLinkRanges returns the cluster with its links in r: the outside
+// client's two ends and, for the nodes WithNodes adds after it, their
+// links.
+func (c Cluster) WithLinkRanges(r LinkRanges) (Cluster, error) {
+	if err := r.Check(); err != nil {
+		return c, err
+	}
+	c.setLinkRanges(r)
+	return c, nil
+}
+
+func (c *Cluster) setLinkRanges(r LinkRanges) {
+	c.NodeLinkCIDR = r.NodeLinks
+	c.Outside.HostIP = netip.PrefixFrom(r.Outside.Addr().Next(), r.Outside.Bits())
+	c.Outside.IP = netip.PrefixFrom(r.Outside.Addr().Next().Next(), r.Outside.Bits())
+}
 
 // New returns the single-node cluster named name whose node has the
 // InternalIP nodeIP, with its state under stateDir.
 func New(name string, nodeIP netip.Addr, stateDir string) Cluster {
-	return Cluster{
+	c := Cluster{
 		Name:          name,
 		Domain:        "cluster.local",
 		ServiceCIDR:   defaultServiceCIDR,
 		DNSIP:         defaultDNSIP,
 		PodCIDR:       defaultPodCIDR,
 		LBCIDR:        defaultLBCIDR,
-		NodeLinkCIDR:  defaultNodeLinks,
 		NodePortRange: "30000-32767",
 		APIServerPort: 6443,
 		SinkBridge:    "podpaths-svc",
@@ -138,11 +196,11 @@ func New(name string, nodeIP netip.Addr, stateDir string) Cluster {
 			NetNS:    filepath.Join(stateDir, "outside.netns"),
 			HostLink: "podpaths-out",
 			PeerLink: "eth0",
-			HostIP:   outsideHostIP,
-			IP:       outsideIP,
 		},
 		StateDir: stateDir,
 	}
+	c.setLinkRanges(DefaultLinkRanges())
+	return c
 }
 
 // MaxNodes is the most nodes the local cluster runs: node A on the host and

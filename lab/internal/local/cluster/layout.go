@@ -33,6 +33,10 @@ func (l Layout) config() string { return filepath.Join(l.Dir, "config") }
 // ExternalLBConfig is HAProxy's configuration, the external load balancer.
 func (l Layout) ExternalLBConfig() string { return filepath.Join(l.config(), "haproxy.cfg") }
 
+// LinkRangesFile keeps the link ranges `up` used (cluster.LinkRanges), for
+// the commands after it.
+func (l Layout) LinkRangesFile() string { return filepath.Join(l.Dir, "link-ranges.json") }
+
 // SysctlsFile keeps the machine's own values of the sysctls the cluster
 // changes, for `down` to put back.
 func (l Layout) SysctlsFile() string { return filepath.Join(l.Dir, "sysctls.json") }
