@@ -30,14 +30,14 @@ const synSentTimeout = 120 * time.Second
 // and conntrack then remembers that flow for two minutes: the second call
 // matches it and skips the node's rewrite. On kind, whose kube-proxy runs in
 // that mode, the second call must fail (the trap the workshop's exercise 4
-// teaches), and work once the node forgets the flow. The local
-// cluster drops such packets before conntrack keeps them, as kube-proxy's
-// nftables mode does ("Drop traffic to unallocated ClusterIPs"), so there
-// the second call must work at once. Without that, on a node in a namespace
-// of its own the packet reaches the host unrewritten, is rewritten there,
-// and the answer that comes straight back over the node's bridge is not one
-// the caller knows; nginx reuses ports quickly, so one call in a few
-// thousand of a later test timed out this way.
+// teaches), and work once the node forgets the flow. The local cluster drops
+// such packets before conntrack keeps them, as kube-proxy's nftables mode
+// does ("Drop traffic to unallocated ClusterIPs"), so there the second call
+// must work at once. Without that, on a node in a namespace of its own, the
+// packet reaches the host unrewritten, is rewritten there, and the answer
+// that comes straight back over the node's bridge is not one the caller
+// knows; nginx reuses ports quickly, so one call in a few thousand of a
+// later test timed out this way.
 func TestRecreatedServiceAndAReusedPort(t *testing.T) {
 	r := begin(t, 5*time.Minute)
 	if r.env.Kind != "local" && r.env.Kind != "kind" {

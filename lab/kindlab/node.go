@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -24,12 +25,8 @@ func RouteFromNode(ctx context.Context, node, ip string) (route string, leaves b
 // through a gateway ("10.96.0.1 via 172.18.0.1 dev eth0 ...").
 func routeHasGateway(route string) bool {
 	fields := strings.Fields(route)
-	for i := 0; i+1 < len(fields); i++ {
-		if fields[i] == "via" {
-			return true
-		}
-	}
-	return false
+	i := slices.Index(fields, "via")
+	return i >= 0 && i+1 < len(fields)
 }
 
 // ForgetUnrewrittenFlows deletes, in kind node node, the TCP flows to ip
@@ -38,7 +35,7 @@ func routeHasGateway(route string) bool {
 // leaves while no Service holds it: in iptables mode, kind's default,
 // conntrack keeps it unanswered for 120 s, and a later connection that
 // reuses its source port follows it past the new Service's rewrite and
-// times out. kube-proxy deletes such flows itself for UDP only. Flows that
+// fails. kube-proxy deletes such flows itself for UDP only. Flows that
 // kube-proxy rewrote to a pod are left alone.
 func ForgetUnrewrittenFlows(ctx context.Context, node, ip string) (int, error) {
 	out, err := Docker(ctx, "exec", node, "conntrack", "-D", "--proto", "tcp", "--orig-dst", ip, "--reply-src", ip)
