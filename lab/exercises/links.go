@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/podpaths/podpaths/lab/workshop"
 	"github.com/podpaths/podpaths/lab/workshop/actions"
@@ -44,6 +45,12 @@ func serviceLinks() workshop.Exercise {
 			{
 				Name: "restart the frontend",
 				Do:   []workshop.Action{actions.Restart{Workload: workshop.Frontend}, actions.RolledOut{Workload: workshop.Frontend}},
+				// /api/links comes through the Service: the rollout is done
+				// once the new pods are available, while the last old one
+				// still drains, and a node's kube-proxy may send a new
+				// connection there for a moment longer (CI once saw an old
+				// pod answer the check that followed the exercise).
+				Hold: 5 * time.Second,
 				Expect: []workshop.Expectation{
 					workshop.Observed{Says: "the new pods have `BACKEND_EXTRA_SERVICE_HOST` (the new Service's ClusterIP), `BACKEND_EXTRA_SERVICE_PORT` and one variable per named port",
 						Holds: extraLinks},
