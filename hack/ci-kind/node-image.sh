@@ -81,6 +81,10 @@ if [[ $(docker image inspect --format '{{index .Config.Labels "io.podpaths.input
   exit 0
 fi
 start=$SECONDS
+# What this build replaces: its tags move to the new images, and the old ones would stay behind untagged
+# (about 1.9 GB a build; 27 GB had piled up on a CI machine). Removed at the end, once nothing names them.
+built_here=("$node" "$repo"/kube-{apiserver,controller-manager,scheduler,proxy}:"$k8s" "$repo/etcd:$etcd" "$repo/flannel:$flannel")
+replaced=$(docker image inspect --format '{{.Id}}' "${built_here[@]}" 2>/dev/null | sort -u || true)
 rm -rf "${out:?}"/{bin,images}
 mkdir -p "$out"/{bin,images}
 
@@ -176,5 +180,10 @@ DOCKERFILE
 fi
 docker rmi "$repo/kind-node-base:$k8s" >/dev/null
 rm -rf "$out/images"
+for id in $replaced; do
+  if [[ $(docker image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null) == 0 ]]; then
+    docker rmi "$id" >/dev/null && log "removed the image this build replaced, $id"
+  fi
+done
 log "built $node in $((SECONDS - start)) s, $(docker image inspect --format '{{.Size}}' "$node" | numfmt --to=iec) bytes"
 echo "$node"
