@@ -104,7 +104,7 @@ func newProvider(g globals, log *slog.Logger) (provider, error) {
 			Root:     g.root,
 			NodePort: nodePort,
 			Nodes:    g.nodes,
-			// The flag parses them; Options checks they can work.
+			// Parsed by the flags; up checks that they can work.
 			OutsideRange:  g.outsideRange,
 			NodeLinkRange: g.nodeLinkRange,
 			Logger:        log,
